@@ -1,0 +1,364 @@
+package io.linkcorrelator.embedded;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.zip.GZIPInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real OTLP trace receiver in this JVM, standing in for a Collector, Jaeger or the Datadog Agent
+ * in tests and the demo. It accepts what OpenTelemetry exporters send:
+ *
+ * <ul>
+ *   <li>OTLP/HTTP with protobuf bodies at {@code POST /v1/traces}, plain or {@code
+ *       Content-Encoding: gzip} ({@link #httpEndpoint()});
+ *   <li>OTLP/gRPC, the {@code opentelemetry.proto.collector.trace.v1.TraceService/Export} call
+ *       ({@link #grpcEndpoint()}).
+ * </ul>
+ *
+ * <p>Every request is decoded as an {@code ExportTraceServiceRequest} and each span is kept with
+ * its resource, links, attributes and {@code dropped_links_count} ({@link ReceivedSpan}). Tests
+ * wait for spans with {@link #awaitSpans(Predicate, int, Duration)} and query them by name, trace
+ * id or linked context.
+ *
+ * <p>{@link #stop()} closes both ports and {@link #restart()} opens them again on the same port
+ * numbers, to simulate a backend outage; spans received before the outage are kept.
+ */
+public final class OtlpReceiver implements AutoCloseable {
+
+  /** Transport name of spans received over OTLP/HTTP: {@value}. */
+  public static final String HTTP = "http/protobuf";
+
+  /** Transport name of spans received over OTLP/gRPC: {@value}. */
+  public static final String GRPC = "grpc";
+
+  private static final Logger LOG = LoggerFactory.getLogger(OtlpReceiver.class);
+  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+  private final int httpPort;
+  private final int grpcPort;
+  private final List<ReceivedSpan> spans = new ArrayList<>();
+  private int requests;
+  private HttpServer httpServer;
+  private ExecutorService httpExecutor;
+  private Server grpcServer;
+
+  private OtlpReceiver(int httpPort, int grpcPort) {
+    this.httpPort = httpPort;
+    this.grpcPort = grpcPort;
+  }
+
+  /**
+   * Starts a receiver on two free loopback ports.
+   *
+   * @return the running receiver
+   */
+  public static OtlpReceiver start() {
+    try {
+      OtlpReceiver receiver = new OtlpReceiver(EmbeddedKafka.freePort(), EmbeddedKafka.freePort());
+      receiver.open();
+      return receiver;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the OTLP receiver", e);
+    }
+  }
+
+  /**
+   * Base URL of the OTLP/HTTP endpoint, as {@code OTEL_EXPORTER_OTLP_ENDPOINT} takes it (the
+   * exporter appends {@code /v1/traces}).
+   *
+   * @return {@code http://127.0.0.1:<port>}
+   */
+  public String httpEndpoint() {
+    return "http://" + LOOPBACK.getHostAddress() + ":" + httpPort;
+  }
+
+  /**
+   * Full URL of the traces path, as {@code OtlpHttpSpanExporter.builder().setEndpoint} takes it.
+   *
+   * @return {@code http://127.0.0.1:<port>/v1/traces}
+   */
+  public String httpTracesUrl() {
+    return httpEndpoint() + "/v1/traces";
+  }
+
+  /**
+   * URL of the OTLP/gRPC endpoint.
+   *
+   * @return {@code http://127.0.0.1:<port>}
+   */
+  public String grpcEndpoint() {
+    return "http://" + LOOPBACK.getHostAddress() + ":" + grpcPort;
+  }
+
+  /** Opens both ports again after {@link #stop()}; does nothing when already running. */
+  public synchronized void restart() {
+    if (httpServer == null) {
+      try {
+        open();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot restart the OTLP receiver", e);
+      }
+    }
+  }
+
+  /** Closes both ports (exports now fail as if the backend were down); keeps received spans. */
+  public synchronized void stop() {
+    if (httpServer != null) {
+      httpServer.stop(0);
+      httpExecutor.shutdownNow();
+      grpcServer.shutdownNow();
+      try {
+        grpcServer.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      httpServer = null;
+      grpcServer = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  /**
+   * Every span received so far, in arrival order.
+   *
+   * @return a snapshot
+   */
+  public synchronized List<ReceivedSpan> spans() {
+    return List.copyOf(spans);
+  }
+
+  /**
+   * The received spans that match.
+   *
+   * @param filter which spans
+   * @return a snapshot, in arrival order
+   */
+  public synchronized List<ReceivedSpan> spans(Predicate<ReceivedSpan> filter) {
+    return spans.stream().filter(filter).toList();
+  }
+
+  /**
+   * The received spans with this name.
+   *
+   * @param name span name
+   * @return a snapshot
+   */
+  public List<ReceivedSpan> spansNamed(String name) {
+    return spans(span -> span.name().equals(name));
+  }
+
+  /**
+   * The received spans of one trace.
+   *
+   * @param traceId 32 hex characters
+   * @return a snapshot
+   */
+  public List<ReceivedSpan> spansOfTrace(String traceId) {
+    return spans(span -> span.traceId().equals(traceId));
+  }
+
+  /**
+   * The received spans that carry a link to the given span.
+   *
+   * @param traceId linked trace id, 32 hex characters
+   * @param spanId linked span id, 16 hex characters
+   * @return a snapshot
+   */
+  public List<ReceivedSpan> spansLinkedTo(String traceId, String spanId) {
+    return spans(span -> span.linksTo(traceId, spanId));
+  }
+
+  /**
+   * Waits until at least {@code count} received spans match.
+   *
+   * @param filter which spans
+   * @param count how many at least
+   * @param timeout how long at most
+   * @return the matching spans
+   * @throws AssertionError when fewer arrived in time, saying how many did
+   */
+  public synchronized List<ReceivedSpan> awaitSpans(
+      Predicate<ReceivedSpan> filter, int count, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<ReceivedSpan> matching = spans(filter);
+    while (matching.size() < count) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new AssertionError(
+            "waited "
+                + timeout
+                + " for "
+                + count
+                + " matching spans, got "
+                + matching.size()
+                + " (of "
+                + spans.size()
+                + " received in "
+                + requests
+                + " requests)");
+      }
+      try {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted while waiting for spans", e);
+      }
+      matching = spans(filter);
+    }
+    return matching;
+  }
+
+  /**
+   * Waits until at least {@code count} spans have been received.
+   *
+   * @param count how many at least
+   * @param timeout how long at most
+   * @return every received span
+   */
+  public List<ReceivedSpan> awaitSpans(int count, Duration timeout) {
+    return awaitSpans(span -> true, count, timeout);
+  }
+
+  /**
+   * How many export requests have been accepted.
+   *
+   * @return request count over both transports
+   */
+  public synchronized int requestCount() {
+    return requests;
+  }
+
+  /** Forgets every received span. */
+  public synchronized void clear() {
+    spans.clear();
+    requests = 0;
+  }
+
+  private synchronized void record(ExportTraceServiceRequest request, String transport) {
+    requests++;
+    for (ResourceSpans resourceSpans : request.getResourceSpansList()) {
+      for (ScopeSpans scopeSpans : resourceSpans.getScopeSpansList()) {
+        for (Span span : scopeSpans.getSpansList()) {
+          spans.add(new ReceivedSpan(span, resourceSpans.getResource(), transport));
+        }
+      }
+    }
+    notifyAll();
+  }
+
+  private void open() throws IOException {
+    httpExecutor = Executors.newFixedThreadPool(2, daemon("otlp-http"));
+    httpServer = HttpServer.create(new InetSocketAddress(LOOPBACK, httpPort), 50);
+    httpServer.setExecutor(httpExecutor);
+    httpServer.createContext("/v1/traces", this::handleHttp);
+    httpServer.start();
+    grpcServer =
+        NettyServerBuilder.forAddress(new InetSocketAddress(LOOPBACK, grpcPort))
+            .maxInboundMessageSize(64 * 1024 * 1024)
+            .addService(new TraceService())
+            .build()
+            .start();
+    LOG.info("OTLP receiver: http {} grpc {}", httpEndpoint(), grpcEndpoint());
+  }
+
+  private void handleHttp(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      if (!"POST".equals(exchange.getRequestMethod())) {
+        respond(exchange, 405, "text/plain", "POST only".getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+      if (contentType == null || !contentType.startsWith("application/x-protobuf")) {
+        respond(
+            exchange,
+            415,
+            "text/plain",
+            ("only application/x-protobuf is supported, got " + contentType)
+                .getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      ExportTraceServiceRequest request;
+      try (InputStream body = body(exchange)) {
+        request = ExportTraceServiceRequest.parseFrom(body);
+      } catch (InvalidProtocolBufferException e) {
+        respond(
+            exchange,
+            400,
+            "text/plain",
+            ("not an ExportTraceServiceRequest: " + e.getMessage())
+                .getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      record(request, HTTP);
+      respond(
+          exchange,
+          200,
+          "application/x-protobuf",
+          ExportTraceServiceResponse.getDefaultInstance().toByteArray());
+    }
+  }
+
+  private static InputStream body(HttpExchange exchange) throws IOException {
+    String encoding = exchange.getRequestHeaders().getFirst("Content-Encoding");
+    InputStream raw = exchange.getRequestBody();
+    return "gzip".equalsIgnoreCase(encoding) ? new GZIPInputStream(raw) : raw;
+  }
+
+  private static void respond(HttpExchange exchange, int status, String type, byte[] body)
+      throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", type);
+    exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, name);
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  private final class TraceService extends TraceServiceGrpc.TraceServiceImplBase {
+    @Override
+    public void export(
+        ExportTraceServiceRequest request,
+        StreamObserver<ExportTraceServiceResponse> responseObserver) {
+      record(request, GRPC);
+      responseObserver.onNext(ExportTraceServiceResponse.getDefaultInstance());
+      responseObserver.onCompleted();
+    }
+  }
+}
