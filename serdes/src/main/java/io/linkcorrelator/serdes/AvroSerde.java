@@ -17,7 +17,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
+import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageDecoder;
@@ -31,7 +34,8 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * A Kafka {@link Serde} for a generated Avro record, in Avro's <a
+ * A Kafka {@link Serde} for an Avro record — a generated class ({@link #of(Class)}) or a {@code
+ * GenericRecord} of a given schema ({@link #generic(Schema)}) — in Avro's <a
  * href="https://avro.apache.org/docs/current/specification/#single-object-encoding">single-object
  * encoding</a>: two magic bytes {@code C3 01}, the 8-byte CRC-64-AVRO fingerprint of the writer
  * schema (little-endian), then the Avro binary body.
@@ -49,9 +53,9 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>Thread-safe: one instance can serve every stream thread.
  *
- * @param <T> the generated Avro class
+ * @param <T> the generated Avro class, or {@code GenericRecord}
  */
-public final class AvroSerde<T extends SpecificRecord>
+public final class AvroSerde<T extends IndexedRecord>
     implements Serde<T>, Serializer<T>, Deserializer<T> {
 
   /** Class-path folder of the earlier versions of each schema: {@value}. */
@@ -69,17 +73,15 @@ public final class AvroSerde<T extends SpecificRecord>
             type -> TRUSTED_CLASS_NAMES.contains(type.getName())));
   }
 
-  private final Class<T> type;
+  private final String typeName;
   private final Schema schema;
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
   private final Map<Long, Schema> writerSchemas = new HashMap<>();
 
-  private AvroSerde(Class<T> type) {
-    this.type = requireNonNull(type, "type");
-    SpecificData model = SpecificData.getForClass(type);
-    this.schema = model.getSchema(type);
-    trustGeneratedClassesOf(schema);
+  private AvroSerde(GenericData model, Schema schema) {
+    this.typeName = schema.getName();
+    this.schema = schema;
     this.encoder = new BinaryMessageEncoder<>(model, schema);
     this.decoder = new BinaryMessageDecoder<>(model, schema);
     this.writerSchemas.put(SchemaNormalization.parsingFingerprint64(schema), schema);
@@ -98,7 +100,23 @@ public final class AvroSerde<T extends SpecificRecord>
    * @return a thread-safe serde
    */
   public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type) {
-    return new AvroSerde<>(type);
+    requireNonNull(type, "type");
+    SpecificData model = SpecificData.getForClass(type);
+    Schema schema = model.getSchema(type);
+    trustGeneratedClassesOf(schema);
+    return new AvroSerde<>(model, schema);
+  }
+
+  /**
+   * A serde for {@code GenericRecord}s of {@code schema}, reading every earlier version of it kept
+   * on the class path. For values whose class the reader does not have, e.g. to read one field.
+   *
+   * @param schema the record schema, the one written and read
+   * @return a thread-safe serde
+   */
+  public static AvroSerde<GenericRecord> generic(Schema schema) {
+    requireNonNull(schema, "schema");
+    return new AvroSerde<>(GenericData.get(), schema);
   }
 
   /**
@@ -144,7 +162,7 @@ public final class AvroSerde<T extends SpecificRecord>
       return out.toByteArray();
     } catch (IOException | RuntimeException e) {
       throw new SerializationException(
-          "cannot serialize " + type.getSimpleName() + " for topic " + topic + ": " + e, e);
+          "cannot serialize " + typeName + " for topic " + topic + ": " + e, e);
     }
   }
 
@@ -153,7 +171,7 @@ public final class AvroSerde<T extends SpecificRecord>
     if (data == null) {
       return null;
     }
-    String what = type.getSimpleName() + " from topic " + topic + " (" + data.length + " bytes)";
+    String what = typeName + " from topic " + topic + " (" + data.length + " bytes)";
     if (data.length < HEADER_LENGTH) {
       throw new SerializationException(
           "cannot deserialize "

@@ -81,6 +81,30 @@ class AvroSerdeTest {
   }
 
   @Test
+  void aGenericSerdeReadsWhatTheGeneratedClassWroteIncludingOlderVersions() throws IOException {
+    AvroSerde<GenericRecord> generic = AvroSerde.generic(Order.SCHEMA$);
+
+    GenericRecord read =
+        generic.deserialize("orders", AvroSerde.of(Order.class).serialize("orders", sampleOrder()));
+    GenericRecord fromV1 =
+        generic.deserialize(
+            "orders",
+            encodeGeneric(
+                historySchema("io.linkcorrelator.schemas.Order.v1.avsc"),
+                new GenericRecordBuilder(historySchema("io.linkcorrelator.schemas.Order.v1.avsc"))
+                    .set("orderId", "o-2")
+                    .set("customerId", "c-2")
+                    .set("amount", 1.5)
+                    .build()));
+
+    assertThat(read.get("customerId")).isEqualTo("c-1");
+    assertThat(read.get("amount")).isEqualTo(9.99);
+    assertThat(fromV1.get("channel")).hasToString("web");
+    assertThat(AvroSerde.of(Order.class).deserialize("orders", generic.serialize("orders", read)))
+        .isEqualTo(sampleOrder());
+  }
+
+  @Test
   void nullIsATombstoneBothWays() {
     AvroSerde<Order> serde = AvroSerde.of(Order.class);
     assertThat(serde.serialize("orders", null)).isNull();
