@@ -1,0 +1,131 @@
+package io.linkcorrelator.topology;
+
+import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.topology.CorrelatorMetrics.Outcome;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Capture: for each input record, the group key and a {@link Contribution} naming the original
+ * message (topic, partition, offset, event time), the producer span context(s) from its headers,
+ * and the value to aggregate. A record that cannot be grouped (no key, undecodable value, negative
+ * timestamp, tombstone) is logged with its topic/partition/offset, counted, and not forwarded.
+ */
+final class CaptureProcessor implements Processor<byte[], byte[], String, Contribution> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CaptureProcessor.class);
+
+  private final CorrelatorConfig config;
+  private final CorrelatorMetrics metrics;
+  private final AvroSerde<GenericRecord> values;
+  private final ValueFields.Path groupField;
+  private final ValueFields.Path aggregateField;
+  private ProcessorContext<String, Contribution> context;
+
+  CaptureProcessor(CorrelatorConfig config, CorrelatorMetrics metrics) {
+    this.config = config;
+    this.metrics = metrics;
+    this.values = config.valueSchema() == null ? null : AvroSerde.generic(config.valueSchema());
+    this.groupField =
+        config.groupBy().source() == GroupBy.Source.VALUE_FIELD
+            ? ValueFields.path(config.valueSchema(), config.groupBy().name(), "group.by")
+            : null;
+    this.aggregateField =
+        config.aggregateField() == null
+            ? null
+            : ValueFields.path(config.valueSchema(), config.aggregateField(), "aggregate.field");
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Contribution> context) {
+    this.context = context;
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    RecordMetadata source = context.recordMetadata().orElseThrow();
+    if (record.timestamp() < 0) {
+      skip(source, Outcome.INVALID_TIMESTAMP, "negative timestamp " + record.timestamp());
+      return;
+    }
+    if (record.value() == null) {
+      skip(source, Outcome.TOMBSTONE, "null value (tombstone)");
+      return;
+    }
+    GenericRecord value = null;
+    if (values != null) {
+      try {
+        value = values.deserialize(source.topic(), record.value());
+      } catch (SerializationException e) {
+        skip(source, Outcome.INVALID_VALUE, e.getMessage());
+        return;
+      }
+    }
+    String key = groupKey(record, value);
+    if (key == null) {
+      skip(source, Outcome.INVALID_KEY, "no group key (" + describeGroupBy() + ")");
+      return;
+    }
+    Object aggregate = aggregateField == null ? null : aggregateField.read(value);
+    boolean hasValue = aggregate instanceof Number;
+    List<TraceContext> contexts;
+    try {
+      contexts = config.extractor().extract(record.headers());
+    } catch (RuntimeException e) {
+      LOG.warn("{}: trace context extraction failed, counted as unlinked", where(source), e);
+      contexts = List.of();
+    }
+    Contribution contribution =
+        new Contribution(
+            source.topic(),
+            source.partition(),
+            source.offset(),
+            record.timestamp(),
+            contexts,
+            hasValue,
+            hasValue ? ((Number) aggregate).doubleValue() : 0);
+    context.forward(record.withKey(key).withValue(contribution).withHeaders(new RecordHeaders()));
+  }
+
+  private String groupKey(Record<byte[], byte[]> record, GenericRecord value) {
+    return switch (config.groupBy().source()) {
+      case RECORD_KEY ->
+          record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+      case HEADER -> {
+        String header = KafkaHeadersGetter.INSTANCE.get(record.headers(), config.groupBy().name());
+        yield header == null || header.isEmpty() ? null : header;
+      }
+      case VALUE_FIELD -> {
+        Object field = groupField.read(value);
+        yield field == null ? null : field.toString();
+      }
+    };
+  }
+
+  private String describeGroupBy() {
+    GroupBy groupBy = config.groupBy();
+    return switch (groupBy.source()) {
+      case RECORD_KEY -> "null record key";
+      case HEADER -> "header " + groupBy.name() + " missing or empty";
+      case VALUE_FIELD -> "value field " + groupBy.name() + " is null";
+    };
+  }
+
+  private void skip(RecordMetadata source, Outcome outcome, String reason) {
+    metrics.record(outcome);
+    LOG.warn("{}: skipped, {}", where(source), reason);
+  }
+
+  static String where(RecordMetadata source) {
+    return source.topic() + "-" + source.partition() + "@" + source.offset();
+  }
+}

@@ -1,0 +1,353 @@
+package io.linkcorrelator.topology;
+
+import static java.util.Objects.requireNonNull;
+
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import java.util.List;
+import org.apache.avro.Schema;
+
+/**
+ * What the correlator does: which topics it reads and writes, the windows, the group key, the
+ * aggregate, the link budgets and the trace-context formats. Immutable; built with {@link
+ * #builder()}, which validates everything and names the configuration key of a bad value.
+ */
+public final class CorrelatorConfig {
+
+  /** Default links per exported span: {@value}, OpenTelemetry's default span link limit. */
+  public static final int DEFAULT_MAX_LINKS_PER_SPAN = 128;
+
+  /**
+   * Default budget of the JSON the Datadog Agent builds from a span's links for its {@code
+   * _dd.span_links} tag: {@value} characters, above which the Agent truncates the tag.
+   */
+  public static final int DEFAULT_MAX_LINKS_JSON_CHARS = 25_000;
+
+  private final String applicationId;
+  private final List<String> inputTopics;
+  private final String outputTopic;
+  private final WindowSpec window;
+  private final GroupBy groupBy;
+  private final String aggregateField;
+  private final Schema valueSchema;
+  private final int maxLinksPerSpan;
+  private final int maxLinksJsonChars;
+  private final TraceContextExtractor extractor;
+  private final TextMapPropagator injector;
+
+  private CorrelatorConfig(Builder b) {
+    this.applicationId = required(b.applicationId, "application.id");
+    if (b.inputTopics == null || b.inputTopics.isEmpty()) {
+      throw new IllegalArgumentException("input.topics must name at least one topic");
+    }
+    this.inputTopics = List.copyOf(b.inputTopics);
+    this.outputTopic = required(b.outputTopic, "output.topic");
+    if (inputTopics.contains(outputTopic)) {
+      throw new IllegalArgumentException(
+          "output.topic " + outputTopic + " must not be one of input.topics " + inputTopics);
+    }
+    this.window = requireNonNull(b.window, "window.type");
+    this.groupBy = requireNonNull(b.groupBy, "group.by");
+    this.aggregateField =
+        b.aggregateField == null || b.aggregateField.isBlank() ? null : b.aggregateField;
+    this.valueSchema = b.valueSchema;
+    if (valueSchema == null
+        && (aggregateField != null || groupBy.source() == GroupBy.Source.VALUE_FIELD)) {
+      throw new IllegalArgumentException(
+          "value.schema is required when group.by is a value field or aggregate.field is set");
+    }
+    if (valueSchema != null && valueSchema.getType() != Schema.Type.RECORD) {
+      throw new IllegalArgumentException(
+          "value.schema must be an Avro record schema, got " + valueSchema.getType());
+    }
+    if (groupBy.source() == GroupBy.Source.VALUE_FIELD) {
+      ValueFields.path(valueSchema, groupBy.name(), "group.by");
+    }
+    if (aggregateField != null) {
+      ValueFields.path(valueSchema, aggregateField, "aggregate.field");
+    }
+    if (b.maxLinksPerSpan < 1) {
+      throw new IllegalArgumentException(
+          "links.per.span.max must be >= 1, got " + b.maxLinksPerSpan);
+    }
+    this.maxLinksPerSpan = b.maxLinksPerSpan;
+    if (b.maxLinksJsonChars < LinkBudget.MIN_JSON_CHARS) {
+      throw new IllegalArgumentException(
+          "links.json.max.chars must be >= "
+              + LinkBudget.MIN_JSON_CHARS
+              + " (room for one link), got "
+              + b.maxLinksJsonChars);
+    }
+    this.maxLinksJsonChars = b.maxLinksJsonChars;
+    this.extractor = requireNonNull(b.extractor, "trace.extract");
+    this.injector = requireNonNull(b.injector, "trace.inject");
+  }
+
+  private static String required(String value, String key) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(key + " is required");
+    }
+    return value;
+  }
+
+  /**
+   * A builder with the defaults: group by record key, count only, 128 links per span, 25,000
+   * characters of Datadog link JSON per span, W3C tracecontext in and out.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The Kafka Streams application id; also the consumer group in span attributes and part of the
+   * deterministic span ids.
+   *
+   * @return the application id
+   */
+  public String applicationId() {
+    return applicationId;
+  }
+
+  /**
+   * The topics read; a record key grouping expects them co-partitioned.
+   *
+   * @return the input topics
+   */
+  public List<String> inputTopics() {
+    return inputTopics;
+  }
+
+  /**
+   * The topic the window results are written to.
+   *
+   * @return the output topic
+   */
+  public String outputTopic() {
+    return outputTopic;
+  }
+
+  /**
+   * The windows.
+   *
+   * @return the window spec
+   */
+  public WindowSpec window() {
+    return window;
+  }
+
+  /**
+   * The group key; default the record key.
+   *
+   * @return the group-by
+   */
+  public GroupBy groupBy() {
+    return groupBy;
+  }
+
+  /**
+   * The numeric value field aggregated into sum/min/max, or null to count only (the default).
+   *
+   * @return the field path, or null
+   */
+  public String aggregateField() {
+    return aggregateField;
+  }
+
+  /**
+   * The Avro schema of input values, needed to read a value field; null when values are not read
+   * (the default).
+   *
+   * @return the schema, or null
+   */
+  public Schema valueSchema() {
+    return valueSchema;
+  }
+
+  /**
+   * Most links on one exported span; default {@value #DEFAULT_MAX_LINKS_PER_SPAN}. The tracer's
+   * span limits must allow at least this many.
+   *
+   * @return the limit
+   */
+  public int maxLinksPerSpan() {
+    return maxLinksPerSpan;
+  }
+
+  /**
+   * Most characters of Datadog {@code _dd.span_links} JSON one span's links may make; default
+   * {@value #DEFAULT_MAX_LINKS_JSON_CHARS}.
+   *
+   * @return the budget
+   */
+  public int maxLinksJsonChars() {
+    return maxLinksJsonChars;
+  }
+
+  /**
+   * How producer span contexts are read from message headers; default W3C tracecontext.
+   *
+   * @return the extractor
+   */
+  public TraceContextExtractor extractor() {
+    return extractor;
+  }
+
+  /**
+   * How the aggregate span's context is written into output headers; default W3C tracecontext.
+   *
+   * @return the propagator used for injection
+   */
+  public TextMapPropagator injector() {
+    return injector;
+  }
+
+  /** Builds a {@link CorrelatorConfig}. */
+  public static final class Builder {
+    private String applicationId;
+    private List<String> inputTopics;
+    private String outputTopic;
+    private WindowSpec window;
+    private GroupBy groupBy = GroupBy.recordKey();
+    private String aggregateField;
+    private Schema valueSchema;
+    private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
+    private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
+    private TraceContextExtractor extractor = W3cTraceContextExtractor.INSTANCE;
+    private TextMapPropagator injector = W3CTraceContextPropagator.getInstance();
+
+    private Builder() {}
+
+    /**
+     * Sets {@code application.id} (required).
+     *
+     * @param applicationId the Kafka Streams application id
+     * @return this
+     */
+    public Builder applicationId(String applicationId) {
+      this.applicationId = applicationId;
+      return this;
+    }
+
+    /**
+     * Sets {@code input.topics} (required).
+     *
+     * @param topics one or more topics
+     * @return this
+     */
+    public Builder inputTopics(String... topics) {
+      this.inputTopics = List.of(topics);
+      return this;
+    }
+
+    /**
+     * Sets {@code output.topic} (required).
+     *
+     * @param topic the output topic
+     * @return this
+     */
+    public Builder outputTopic(String topic) {
+      this.outputTopic = topic;
+      return this;
+    }
+
+    /**
+     * Sets the windows (required).
+     *
+     * @param window the window spec
+     * @return this
+     */
+    public Builder window(WindowSpec window) {
+      this.window = window;
+      return this;
+    }
+
+    /**
+     * Sets {@code group.by}; default the record key.
+     *
+     * @param groupBy the group-by
+     * @return this
+     */
+    public Builder groupBy(GroupBy groupBy) {
+      this.groupBy = groupBy;
+      return this;
+    }
+
+    /**
+     * Sets {@code aggregate.field}; default none (count only).
+     *
+     * @param field a numeric field of the value, or a dotted path
+     * @return this
+     */
+    public Builder aggregateField(String field) {
+      this.aggregateField = field;
+      return this;
+    }
+
+    /**
+     * Sets {@code value.schema}; required to read value fields.
+     *
+     * @param schema Avro record schema of the input values
+     * @return this
+     */
+    public Builder valueSchema(Schema schema) {
+      this.valueSchema = schema;
+      return this;
+    }
+
+    /**
+     * Sets {@code links.per.span.max}; default {@value #DEFAULT_MAX_LINKS_PER_SPAN}.
+     *
+     * @param max links per exported span
+     * @return this
+     */
+    public Builder maxLinksPerSpan(int max) {
+      this.maxLinksPerSpan = max;
+      return this;
+    }
+
+    /**
+     * Sets {@code links.json.max.chars}; default {@value #DEFAULT_MAX_LINKS_JSON_CHARS}.
+     *
+     * @param max characters of Datadog link JSON per span
+     * @return this
+     */
+    public Builder maxLinksJsonChars(int max) {
+      this.maxLinksJsonChars = max;
+      return this;
+    }
+
+    /**
+     * Sets how contexts are extracted; default W3C tracecontext.
+     *
+     * @param extractor the extractor
+     * @return this
+     */
+    public Builder extractor(TraceContextExtractor extractor) {
+      this.extractor = extractor;
+      return this;
+    }
+
+    /**
+     * Sets how the aggregate context is injected into output headers; default W3C tracecontext.
+     *
+     * @param injector the propagator
+     * @return this
+     */
+    public Builder injector(TextMapPropagator injector) {
+      this.injector = injector;
+      return this;
+    }
+
+    /**
+     * Validates and builds.
+     *
+     * @return the config
+     * @throws IllegalArgumentException naming the key of a missing or bad value
+     */
+    public CorrelatorConfig build() {
+      return new CorrelatorConfig(this);
+    }
+  }
+}
