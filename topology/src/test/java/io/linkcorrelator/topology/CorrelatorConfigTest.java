@@ -1,0 +1,95 @@
+package io.linkcorrelator.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.linkcorrelator.schemas.Order;
+import io.linkcorrelator.schemas.WindowType;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** Bad configuration fails at build time with a message naming the key. */
+class CorrelatorConfigTest {
+
+  private static CorrelatorConfig.Builder valid() {
+    return CorrelatorConfig.builder()
+        .applicationId("app")
+        .inputTopics("in")
+        .outputTopic("out")
+        .window(WindowSpec.tumbling(Duration.ofMinutes(1), Duration.ZERO));
+  }
+
+  @Test
+  void theDefaultsKeepEveryLinkWithinOpenTelemetryAndDatadogLimits() {
+    CorrelatorConfig config = valid().build();
+    assertThat(config.maxLinksPerSpan()).isEqualTo(128);
+    assertThat(config.maxLinksJsonChars()).isEqualTo(25_000);
+    assertThat(config.groupBy()).isEqualTo(GroupBy.recordKey());
+    assertThat(config.aggregateField()).isNull();
+  }
+
+  @Test
+  void missingRequiredValuesNameTheirKey() {
+    assertThatThrownBy(() -> valid().applicationId(" ").build())
+        .hasMessageContaining("application.id");
+    assertThatThrownBy(() -> valid().inputTopics().build()).hasMessageContaining("input.topics");
+    assertThatThrownBy(() -> valid().outputTopic(null).build())
+        .hasMessageContaining("output.topic");
+    assertThatThrownBy(() -> valid().outputTopic("in").build())
+        .hasMessageContaining("output.topic in must not be one of input.topics");
+    assertThatThrownBy(() -> valid().window(null).build()).hasMessageContaining("window.type");
+  }
+
+  @Test
+  void badWindowValuesNameTheirKey() {
+    assertThatThrownBy(() -> WindowSpec.tumbling(Duration.ZERO, Duration.ZERO))
+        .hasMessageContaining("window.size.ms must be > 0");
+    assertThatThrownBy(
+            () -> WindowSpec.hopping(Duration.ofSeconds(5), Duration.ofSeconds(6), Duration.ZERO))
+        .hasMessageContaining("window.advance.ms");
+    assertThatThrownBy(() -> WindowSpec.tumbling(Duration.ofSeconds(5), Duration.ofSeconds(-1)))
+        .hasMessageContaining("window.grace.ms");
+    assertThatThrownBy(() -> WindowSpec.session(Duration.ZERO, Duration.ZERO))
+        .hasMessageContaining("window.gap.ms");
+    assertThatThrownBy(() -> WindowSpec.sliding(Duration.ZERO, Duration.ZERO))
+        .hasMessageContaining("window.size.ms");
+    assertThatThrownBy(() -> new WindowSpec(WindowType.UNKNOWN, 1, 1, 0, 0))
+        .hasMessageContaining("window.type must be one of tumbling, hopping, sliding, session");
+  }
+
+  @Test
+  void valueFieldsNeedASchemaThatHasThem() {
+    assertThatThrownBy(() -> valid().aggregateField("amount").build())
+        .hasMessageContaining("value.schema is required");
+    assertThatThrownBy(() -> valid().valueSchema(Order.SCHEMA$).aggregateField("amout").build())
+        .hasMessageContaining("aggregate.field amout: no field amout")
+        .hasMessageContaining("amount");
+    assertThatThrownBy(
+            () ->
+                valid()
+                    .valueSchema(Order.SCHEMA$)
+                    .groupBy(GroupBy.valueField("customerId.x"))
+                    .build())
+        .hasMessageContaining("group.by customerId.x: not a record before x");
+    assertThat(valid().valueSchema(Order.SCHEMA$).groupBy(GroupBy.valueField("customerId")).build())
+        .isNotNull();
+  }
+
+  @Test
+  void linkBudgetsMustLeaveRoomForALink() {
+    assertThatThrownBy(() -> valid().maxLinksPerSpan(0).build())
+        .hasMessageContaining("links.per.span.max");
+    assertThatThrownBy(() -> valid().maxLinksJsonChars(100).build())
+        .hasMessageContaining("links.json.max.chars must be >= 2000");
+  }
+
+  @Test
+  void groupByParsesItsThreeForms() {
+    assertThat(GroupBy.parse("key")).isEqualTo(GroupBy.recordKey());
+    assertThat(GroupBy.parse("header:tenant")).isEqualTo(GroupBy.header("tenant"));
+    assertThat(GroupBy.parse("field:customer.id")).isEqualTo(GroupBy.valueField("customer.id"));
+    assertThatThrownBy(() -> GroupBy.parse("value"))
+        .hasMessageContaining("group.by must be key, header:NAME or field:PATH");
+    assertThatThrownBy(() -> GroupBy.parse("header:")).hasMessageContaining("needs a name");
+  }
+}
