@@ -21,7 +21,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * topic (varint length, UTF-8) · partition (varint) · offset (varlong) · timestamp (varlong)
  * value (8-byte double, when flagged)
  * context count (varint), each: 26-byte CompactSpanContext · tracestate (varint length, UTF-8) ·
- *   format (1 byte: index in FORMATS, or 0xFF then varint length, UTF-8)
+ *   format and sampling (1 byte: sampling ordinal in bits 6-7, format index in FORMATS in bits
+ *   0-5, or 0x3F there followed by the name as varint length and UTF-8)
  * </pre>
  */
 final class ContributionSerde
@@ -31,7 +32,7 @@ final class ContributionSerde
 
   private static final byte VERSION = 1;
   private static final List<String> FORMATS = List.of("tracecontext", "datadog", "b3", "jaeger");
-  private static final int OTHER_FORMAT = 0xFF;
+  private static final int OTHER_FORMAT = 0x3F;
 
   private ContributionSerde() {}
 
@@ -87,10 +88,11 @@ final class ContributionSerde
       Varints.write(states.get(i).length, out);
       out.put(states.get(i));
       byte[] other = otherFormats.get(i);
+      int sampling = context.sampling().ordinal() << 6;
       if (other == null) {
-        out.put((byte) FORMATS.indexOf(context.format()));
+        out.put((byte) (sampling | FORMATS.indexOf(context.format())));
       } else {
-        out.put((byte) OTHER_FORMAT);
+        out.put((byte) (sampling | OTHER_FORMAT));
         Varints.write(other.length, out);
         out.put(other);
       }
@@ -121,8 +123,10 @@ final class ContributionSerde
         CompactSpanContext ids = CompactSpanContext.readFrom(in);
         String state = readString(in);
         int format = in.get() & 0xFF;
-        String name = format == OTHER_FORMAT ? readString(in) : FORMATS.get(format);
-        contexts.add(new TraceContext(ids, state, name));
+        Sampling sampling = Sampling.values()[Math.min(format >>> 6, 2)];
+        int index = format & OTHER_FORMAT;
+        String name = index == OTHER_FORMAT ? readString(in) : FORMATS.get(index);
+        contexts.add(new TraceContext(ids, state, name, sampling));
       }
       if (in.hasRemaining()) {
         throw new SerializationException(

@@ -2,7 +2,6 @@ package io.linkcorrelator.topology;
 
 import static java.util.Objects.requireNonNull;
 
-import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.util.List;
 import org.apache.avro.Schema;
@@ -92,7 +91,8 @@ public final class CorrelatorConfig {
 
   /**
    * A builder with the defaults: group by record key, count only, 128 links per span, 25,000
-   * characters of Datadog link JSON per span, W3C tracecontext in and out.
+   * characters of Datadog link JSON per span, extraction order {@value
+   * TraceFormats#DEFAULT_EXTRACT_ORDER}, injection {@value TraceFormats#DEFAULT_INJECT}.
    *
    * @return a new builder
    */
@@ -186,7 +186,8 @@ public final class CorrelatorConfig {
   }
 
   /**
-   * How producer span contexts are read from message headers; default W3C tracecontext.
+   * How producer span contexts are read from message headers; default {@code
+   * TraceFormats.extractor("tracecontext,datadog,b3,jaeger")}.
    *
    * @return the extractor
    */
@@ -195,7 +196,8 @@ public final class CorrelatorConfig {
   }
 
   /**
-   * How the aggregate span's context is written into output headers; default W3C tracecontext.
+   * How the aggregate span's context is written into output headers; default {@code
+   * TraceFormats.injector("tracecontext")}.
    *
    * @return the propagator used for injection
    */
@@ -214,8 +216,9 @@ public final class CorrelatorConfig {
     private Schema valueSchema;
     private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
     private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
-    private TraceContextExtractor extractor = W3cTraceContextExtractor.INSTANCE;
-    private TextMapPropagator injector = W3CTraceContextPropagator.getInstance();
+    private TraceContextExtractor extractor =
+        TraceFormats.extractor(TraceFormats.DEFAULT_EXTRACT_ORDER);
+    private TextMapPropagator injector = TraceFormats.injector(TraceFormats.DEFAULT_INJECT);
 
     private Builder() {}
 
@@ -319,7 +322,8 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets how contexts are extracted; default W3C tracecontext.
+     * Sets how contexts are extracted ({@code trace.extract}); see {@link
+     * TraceFormats#extractor(String)}.
      *
      * @param extractor the extractor
      * @return this
@@ -330,7 +334,8 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets how the aggregate context is injected into output headers; default W3C tracecontext.
+     * Sets how the aggregate context is injected into output headers ({@code trace.inject}); see
+     * {@link TraceFormats#injector(String)}.
      *
      * @param injector the propagator
      * @return this

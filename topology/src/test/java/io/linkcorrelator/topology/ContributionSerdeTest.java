@@ -17,12 +17,14 @@ class ContributionSerdeTest {
           CompactSpanContext.ofHex(
               "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", (byte) 1),
           "dd=s:1",
-          "tracecontext");
+          "tracecontext",
+          Sampling.SAMPLED);
 
   @Test
   void roundTripsLinkedUnlinkedAndMultiContextContributions() {
     TraceContext terminated =
-        new TraceContext(new CompactSpanContext(1, 2, 3, (byte) 0), "", "some-other-format");
+        new TraceContext(
+            new CompactSpanContext(1, 2, 3, (byte) 0), "", "some-other-format", Sampling.UNKNOWN);
     List<Contribution> contributions =
         List.of(
             new Contribution("orders", 3, 42L, 1_700_000_000_000L, List.of(PRIMARY), true, -12.5),
@@ -43,7 +45,7 @@ class ContributionSerdeTest {
             3,
             123_456_789L,
             1_795_687_200_000L,
-            List.of(new TraceContext(PRIMARY.ids(), "", "tracecontext")),
+            List.of(new TraceContext(PRIMARY.ids(), "", "tracecontext", Sampling.NOT_SAMPLED)),
             false,
             0);
     // version 1 + flags 1 + topic 1+6 + partition 1 + offset 4 + timestamp 6 + count 1
