@@ -37,12 +37,13 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
     this.values = config.valueSchema() == null ? null : AvroSerde.generic(config.valueSchema());
     this.groupField =
         config.groupBy().source() == GroupBy.Source.VALUE_FIELD
-            ? ValueFields.path(config.valueSchema(), config.groupBy().name(), "group.by")
+            ? ValueFields.path(config.valueSchema(), config.groupBy().name(), "correlator.group.by")
             : null;
     this.aggregateField =
         config.aggregateField() == null
             ? null
-            : ValueFields.path(config.valueSchema(), config.aggregateField(), "aggregate.field");
+            : ValueFields.path(
+                config.valueSchema(), config.aggregateField(), "correlator.aggregate.field");
   }
 
   @Override

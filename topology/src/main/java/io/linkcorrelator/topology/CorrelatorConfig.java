@@ -37,49 +37,52 @@ public final class CorrelatorConfig {
   private CorrelatorConfig(Builder b) {
     this.applicationId = required(b.applicationId, "application.id");
     if (b.inputTopics == null || b.inputTopics.isEmpty()) {
-      throw new IllegalArgumentException("input.topics must name at least one topic");
+      throw new IllegalArgumentException("correlator.input.topics must name at least one topic");
     }
     this.inputTopics = List.copyOf(b.inputTopics);
-    this.outputTopic = required(b.outputTopic, "output.topic");
+    this.outputTopic = required(b.outputTopic, "correlator.output.topic");
     if (inputTopics.contains(outputTopic)) {
       throw new IllegalArgumentException(
-          "output.topic " + outputTopic + " must not be one of input.topics " + inputTopics);
+          "correlator.output.topic "
+              + outputTopic
+              + " must not be one of correlator.input.topics "
+              + inputTopics);
     }
-    this.window = requireNonNull(b.window, "window.type");
-    this.groupBy = requireNonNull(b.groupBy, "group.by");
+    this.window = requireNonNull(b.window, "correlator.window.type");
+    this.groupBy = requireNonNull(b.groupBy, "correlator.group.by");
     this.aggregateField =
         b.aggregateField == null || b.aggregateField.isBlank() ? null : b.aggregateField;
     this.valueSchema = b.valueSchema;
     if (valueSchema == null
         && (aggregateField != null || groupBy.source() == GroupBy.Source.VALUE_FIELD)) {
       throw new IllegalArgumentException(
-          "value.schema is required when group.by is a value field or aggregate.field is set");
+          "correlator.value.schema is required when correlator.group.by is a value field or correlator.aggregate.field is set");
     }
     if (valueSchema != null && valueSchema.getType() != Schema.Type.RECORD) {
       throw new IllegalArgumentException(
-          "value.schema must be an Avro record schema, got " + valueSchema.getType());
+          "correlator.value.schema must be an Avro record schema, got " + valueSchema.getType());
     }
     if (groupBy.source() == GroupBy.Source.VALUE_FIELD) {
-      ValueFields.path(valueSchema, groupBy.name(), "group.by");
+      ValueFields.path(valueSchema, groupBy.name(), "correlator.group.by");
     }
     if (aggregateField != null) {
-      ValueFields.path(valueSchema, aggregateField, "aggregate.field");
+      ValueFields.path(valueSchema, aggregateField, "correlator.aggregate.field");
     }
     if (b.maxLinksPerSpan < 1) {
       throw new IllegalArgumentException(
-          "links.per.span.max must be >= 1, got " + b.maxLinksPerSpan);
+          "correlator.links.per.span.max must be >= 1, got " + b.maxLinksPerSpan);
     }
     this.maxLinksPerSpan = b.maxLinksPerSpan;
     if (b.maxLinksJsonChars < LinkBudget.MIN_JSON_CHARS) {
       throw new IllegalArgumentException(
-          "links.json.max.chars must be >= "
+          "correlator.links.json.max.chars must be >= "
               + LinkBudget.MIN_JSON_CHARS
               + " (room for one link), got "
               + b.maxLinksJsonChars);
     }
     this.maxLinksJsonChars = b.maxLinksJsonChars;
-    this.extractor = requireNonNull(b.extractor, "trace.extract");
-    this.injector = requireNonNull(b.injector, "trace.inject");
+    this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
+    this.injector = requireNonNull(b.injector, "correlator.trace.inject");
   }
 
   private static String required(String value, String key) {
@@ -234,7 +237,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code input.topics} (required).
+     * Sets {@code correlator.input.topics} (required).
      *
      * @param topics one or more topics
      * @return this
@@ -245,7 +248,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code output.topic} (required).
+     * Sets {@code correlator.output.topic} (required).
      *
      * @param topic the output topic
      * @return this
@@ -267,7 +270,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code group.by}; default the record key.
+     * Sets {@code correlator.group.by}; default the record key.
      *
      * @param groupBy the group-by
      * @return this
@@ -278,7 +281,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code aggregate.field}; default none (count only).
+     * Sets {@code correlator.aggregate.field}; default none (count only).
      *
      * @param field a numeric field of the value, or a dotted path
      * @return this
@@ -289,7 +292,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code value.schema}; required to read value fields.
+     * Sets {@code correlator.value.schema}; required to read value fields.
      *
      * @param schema Avro record schema of the input values
      * @return this
@@ -300,7 +303,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code links.per.span.max}; default {@value #DEFAULT_MAX_LINKS_PER_SPAN}.
+     * Sets {@code correlator.links.per.span.max}; default {@value #DEFAULT_MAX_LINKS_PER_SPAN}.
      *
      * @param max links per exported span
      * @return this
@@ -311,7 +314,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code links.json.max.chars}; default {@value #DEFAULT_MAX_LINKS_JSON_CHARS}.
+     * Sets {@code correlator.links.json.max.chars}; default {@value #DEFAULT_MAX_LINKS_JSON_CHARS}.
      *
      * @param max characters of Datadog link JSON per span
      * @return this
@@ -322,7 +325,7 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets how contexts are extracted ({@code trace.extract}); see {@link
+     * Sets how contexts are extracted ({@code correlator.trace.extract}); see {@link
      * TraceFormats#extractor(String)}.
      *
      * @param extractor the extractor
@@ -334,8 +337,8 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets how the aggregate context is injected into output headers ({@code trace.inject}); see
-     * {@link TraceFormats#injector(String)}.
+     * Sets how the aggregate context is injected into output headers ({@code
+     * correlator.trace.inject}); see {@link TraceFormats#injector(String)}.
      *
      * @param injector the propagator
      * @return this

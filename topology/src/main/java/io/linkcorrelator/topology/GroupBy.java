@@ -28,10 +28,12 @@ public record GroupBy(Source source, String name) {
    * @throws IllegalArgumentException when a header or field group-by has no name
    */
   public GroupBy {
-    requireNonNull(source, "group.by");
+    requireNonNull(source, "correlator.group.by");
     if (source != Source.RECORD_KEY && (name == null || name.isBlank())) {
       throw new IllegalArgumentException(
-          "group.by " + source + " needs a name, e.g. header:customer or field:customerId");
+          "correlator.group.by "
+              + source
+              + " needs a name, e.g. header:customer or field:customerId");
     }
   }
 
@@ -83,7 +85,7 @@ public record GroupBy(Source source, String name) {
       return valueField(value.substring("field:".length()));
     }
     throw new IllegalArgumentException(
-        "group.by must be key, header:NAME or field:PATH; got '" + text + "'");
+        "correlator.group.by must be key, header:NAME or field:PATH; got '" + text + "'");
   }
 
   boolean repartitions() {

@@ -22,7 +22,7 @@ abstract class HeaderFormat implements TextMapPropagator {
     this.name = name;
   }
 
-  /** The format's name in {@code trace.extract} and {@code trace.inject}. */
+  /** The format's name in {@code correlator.trace.extract} and {@code correlator.trace.inject}. */
   final String name() {
     return name;
   }

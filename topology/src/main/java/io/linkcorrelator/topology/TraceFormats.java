@@ -43,10 +43,11 @@ public final class TraceFormats {
    *
    * @param order comma-separated format names, e.g. {@value #DEFAULT_EXTRACT_ORDER}
    * @return the extractor
-   * @throws IllegalArgumentException naming {@code trace.extract} and the accepted values
+   * @throws IllegalArgumentException naming {@code correlator.trace.extract} and the accepted
+   *     values
    */
   public static TraceContextExtractor extractor(String order) {
-    List<HeaderFormat> formats = parse(order, "trace.extract", FORMATS);
+    List<HeaderFormat> formats = parse(order, "correlator.trace.extract", FORMATS);
     return headers -> extract(formats, headers);
   }
 
@@ -56,13 +57,13 @@ public final class TraceFormats {
    * @param styles comma-separated: {@code tracecontext}, {@code datadog}, {@code b3}, {@code
    *     b3multi}, {@code jaeger}
    * @return the propagator
-   * @throws IllegalArgumentException naming {@code trace.inject} and the accepted values
+   * @throws IllegalArgumentException naming {@code correlator.trace.inject} and the accepted values
    */
   public static TextMapPropagator injector(String styles) {
     Map<String, HeaderFormat> injectable = new LinkedHashMap<>(FORMATS);
     injectable.put(B3Format.MULTI.name(), B3Format.MULTI);
     return TextMapPropagator.composite(
-        List.<TextMapPropagator>copyOf(parse(styles, "trace.inject", injectable)));
+        List.<TextMapPropagator>copyOf(parse(styles, "correlator.trace.inject", injectable)));
   }
 
   static List<TraceContext> extract(List<HeaderFormat> formats, Headers headers) {

@@ -39,19 +39,20 @@ public record WindowSpec(WindowType type, long sizeMs, long advanceMs, long gapM
   public WindowSpec {
     if (type == null || type == WindowType.UNKNOWN) {
       throw new IllegalArgumentException(
-          "window.type must be one of tumbling, hopping, sliding, session; got " + type);
+          "correlator.window.type must be one of tumbling, hopping, sliding, session; got " + type);
     }
     if (graceMs < 0) {
-      throw new IllegalArgumentException("window.grace.ms must be >= 0, got " + graceMs);
+      throw new IllegalArgumentException("correlator.window.grace.ms must be >= 0, got " + graceMs);
     }
     switch (type) {
       case TUMBLING, HOPPING -> {
         if (sizeMs <= 0) {
-          throw new IllegalArgumentException("window.size.ms must be > 0, got " + sizeMs);
+          throw new IllegalArgumentException(
+              "correlator.window.size.ms must be > 0, got " + sizeMs);
         }
         if (advanceMs <= 0 || advanceMs > sizeMs) {
           throw new IllegalArgumentException(
-              "window.advance.ms must be > 0 and <= window.size.ms ("
+              "correlator.window.advance.ms must be > 0 and <= correlator.window.size.ms ("
                   + sizeMs
                   + "), got "
                   + advanceMs);
@@ -60,16 +61,18 @@ public record WindowSpec(WindowType type, long sizeMs, long advanceMs, long gapM
       case SLIDING -> {
         if (sizeMs <= 1) {
           throw new IllegalArgumentException(
-              "window.size.ms (the time difference of a sliding window) must be > 0, got "
+              "correlator.window.size.ms (the time difference of a sliding window) must be > 0, got "
                   + (sizeMs - 1));
         }
       }
       case SESSION -> {
         if (gapMs <= 0) {
-          throw new IllegalArgumentException("window.gap.ms must be > 0, got " + gapMs);
+          throw new IllegalArgumentException("correlator.window.gap.ms must be > 0, got " + gapMs);
         }
       }
-      default -> throw new IllegalArgumentException("window.type " + type + " is not supported");
+      default ->
+          throw new IllegalArgumentException(
+              "correlator.window.type " + type + " is not supported");
     }
   }
 

@@ -32,37 +32,41 @@ class CorrelatorConfigTest {
   void missingRequiredValuesNameTheirKey() {
     assertThatThrownBy(() -> valid().applicationId(" ").build())
         .hasMessageContaining("application.id");
-    assertThatThrownBy(() -> valid().inputTopics().build()).hasMessageContaining("input.topics");
+    assertThatThrownBy(() -> valid().inputTopics().build())
+        .hasMessageContaining("correlator.input.topics");
     assertThatThrownBy(() -> valid().outputTopic(null).build())
-        .hasMessageContaining("output.topic");
+        .hasMessageContaining("correlator.output.topic");
     assertThatThrownBy(() -> valid().outputTopic("in").build())
-        .hasMessageContaining("output.topic in must not be one of input.topics");
-    assertThatThrownBy(() -> valid().window(null).build()).hasMessageContaining("window.type");
+        .hasMessageContaining(
+            "correlator.output.topic in must not be one of correlator.input.topics");
+    assertThatThrownBy(() -> valid().window(null).build())
+        .hasMessageContaining("correlator.window.type");
   }
 
   @Test
   void badWindowValuesNameTheirKey() {
     assertThatThrownBy(() -> WindowSpec.tumbling(Duration.ZERO, Duration.ZERO))
-        .hasMessageContaining("window.size.ms must be > 0");
+        .hasMessageContaining("correlator.window.size.ms must be > 0");
     assertThatThrownBy(
             () -> WindowSpec.hopping(Duration.ofSeconds(5), Duration.ofSeconds(6), Duration.ZERO))
-        .hasMessageContaining("window.advance.ms");
+        .hasMessageContaining("correlator.window.advance.ms");
     assertThatThrownBy(() -> WindowSpec.tumbling(Duration.ofSeconds(5), Duration.ofSeconds(-1)))
-        .hasMessageContaining("window.grace.ms");
+        .hasMessageContaining("correlator.window.grace.ms");
     assertThatThrownBy(() -> WindowSpec.session(Duration.ZERO, Duration.ZERO))
-        .hasMessageContaining("window.gap.ms");
+        .hasMessageContaining("correlator.window.gap.ms");
     assertThatThrownBy(() -> WindowSpec.sliding(Duration.ZERO, Duration.ZERO))
-        .hasMessageContaining("window.size.ms");
+        .hasMessageContaining("correlator.window.size.ms");
     assertThatThrownBy(() -> new WindowSpec(WindowType.UNKNOWN, 1, 1, 0, 0))
-        .hasMessageContaining("window.type must be one of tumbling, hopping, sliding, session");
+        .hasMessageContaining(
+            "correlator.window.type must be one of tumbling, hopping, sliding, session");
   }
 
   @Test
   void valueFieldsNeedASchemaThatHasThem() {
     assertThatThrownBy(() -> valid().aggregateField("amount").build())
-        .hasMessageContaining("value.schema is required");
+        .hasMessageContaining("correlator.value.schema is required");
     assertThatThrownBy(() -> valid().valueSchema(Order.SCHEMA$).aggregateField("amout").build())
-        .hasMessageContaining("aggregate.field amout: no field amout")
+        .hasMessageContaining("correlator.aggregate.field amout: no field amout")
         .hasMessageContaining("amount");
     assertThatThrownBy(
             () ->
@@ -70,7 +74,7 @@ class CorrelatorConfigTest {
                     .valueSchema(Order.SCHEMA$)
                     .groupBy(GroupBy.valueField("customerId.x"))
                     .build())
-        .hasMessageContaining("group.by customerId.x: not a record before x");
+        .hasMessageContaining("correlator.group.by customerId.x: not a record before x");
     assertThat(valid().valueSchema(Order.SCHEMA$).groupBy(GroupBy.valueField("customerId")).build())
         .isNotNull();
   }
@@ -78,9 +82,9 @@ class CorrelatorConfigTest {
   @Test
   void linkBudgetsMustLeaveRoomForALink() {
     assertThatThrownBy(() -> valid().maxLinksPerSpan(0).build())
-        .hasMessageContaining("links.per.span.max");
+        .hasMessageContaining("correlator.links.per.span.max");
     assertThatThrownBy(() -> valid().maxLinksJsonChars(100).build())
-        .hasMessageContaining("links.json.max.chars must be >= 2000");
+        .hasMessageContaining("correlator.links.json.max.chars must be >= 2000");
   }
 
   @Test
@@ -89,7 +93,7 @@ class CorrelatorConfigTest {
     assertThat(GroupBy.parse("header:tenant")).isEqualTo(GroupBy.header("tenant"));
     assertThat(GroupBy.parse("field:customer.id")).isEqualTo(GroupBy.valueField("customer.id"));
     assertThatThrownBy(() -> GroupBy.parse("value"))
-        .hasMessageContaining("group.by must be key, header:NAME or field:PATH");
+        .hasMessageContaining("correlator.group.by must be key, header:NAME or field:PATH");
     assertThatThrownBy(() -> GroupBy.parse("header:")).hasMessageContaining("needs a name");
   }
 }

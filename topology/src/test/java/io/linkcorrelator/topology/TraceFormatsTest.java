@@ -233,9 +233,9 @@ class TraceFormatsTest {
   void unknownFormatNamesFailNamingTheKeyAndTheAcceptedValues() {
     assertThatThrownBy(() -> TraceFormats.extractor("tracecontext,zipkin"))
         .hasMessageContaining(
-            "trace.extract must be a comma-separated list of tracecontext, datadog, b3, jaeger");
+            "correlator.trace.extract must be a comma-separated list of tracecontext, datadog, b3, jaeger");
     assertThatThrownBy(() -> TraceFormats.injector("datadg"))
-        .hasMessageContaining("trace.inject")
+        .hasMessageContaining("correlator.trace.inject")
         .hasMessageContaining("b3multi");
   }
 
