@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Capture: for each input record, the group key and a {@link Contribution} naming the original
  * message (topic, partition, offset, event time), the producer span context(s) from its headers,
  * and the value to aggregate. A record that cannot be grouped (no key, undecodable value, negative
- * timestamp, tombstone) is logged with its topic/partition/offset, counted, and not forwarded.
+ * timestamp, tombstone) is counted and raised as an {@link InvalidRecordException}, which Kafka
+ * Streams' processing exception handler logs and sends to the dead-letter topic.
  */
 final class CaptureProcessor implements Processor<byte[], byte[], String, Contribution> {
 
@@ -55,26 +56,22 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
   public void process(Record<byte[], byte[]> record) {
     RecordMetadata source = context.recordMetadata().orElseThrow();
     if (record.timestamp() < 0) {
-      skip(source, Outcome.INVALID_TIMESTAMP, "negative timestamp " + record.timestamp());
-      return;
+      throw invalid(Outcome.INVALID_TIMESTAMP, "negative timestamp " + record.timestamp());
     }
     if (record.value() == null) {
-      skip(source, Outcome.TOMBSTONE, "null value (tombstone)");
-      return;
+      throw invalid(Outcome.TOMBSTONE, "null value (tombstone)");
     }
     GenericRecord value = null;
     if (values != null) {
       try {
         value = values.deserialize(source.topic(), record.value());
       } catch (SerializationException e) {
-        skip(source, Outcome.INVALID_VALUE, e.getMessage());
-        return;
+        throw invalid(Outcome.INVALID_VALUE, e.getMessage());
       }
     }
     String key = groupKey(record, value);
     if (key == null) {
-      skip(source, Outcome.INVALID_KEY, "no group key (" + describeGroupBy() + ")");
-      return;
+      throw invalid(Outcome.INVALID_KEY, "no group key (" + describeGroupBy() + ")");
     }
     Object aggregate = aggregateField == null ? null : aggregateField.read(value);
     boolean hasValue = aggregate instanceof Number;
@@ -121,9 +118,10 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
     };
   }
 
-  private void skip(RecordMetadata source, Outcome outcome, String reason) {
+  private InvalidRecordException invalid(Outcome outcome, String reason) {
     metrics.record(outcome);
-    LOG.warn("{}: skipped, {}", where(source), reason);
+    return new InvalidRecordException(
+        outcome.name().toLowerCase(java.util.Locale.ROOT) + ": " + reason);
   }
 
   static String where(RecordMetadata source) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.util.List;
+import java.util.Set;
 import org.apache.avro.Schema;
 
 /**
@@ -28,6 +29,7 @@ public final class CorrelatorConfig {
   private final WindowSpec window;
   private final GroupBy groupBy;
   private final String aggregateField;
+  private final Set<String> aggregateFunctions;
   private final Schema valueSchema;
   private final int maxLinksPerSpan;
   private final int maxLinksJsonChars;
@@ -53,6 +55,7 @@ public final class CorrelatorConfig {
     this.aggregateField =
         b.aggregateField == null || b.aggregateField.isBlank() ? null : b.aggregateField;
     this.valueSchema = b.valueSchema;
+    this.aggregateFunctions = b.aggregateFunctions;
     if (valueSchema == null
         && (aggregateField != null || groupBy.source() == GroupBy.Source.VALUE_FIELD)) {
       throw new IllegalArgumentException(
@@ -159,6 +162,15 @@ public final class CorrelatorConfig {
   }
 
   /**
+   * Which of sum, min and max the result carries; default all three.
+   *
+   * @return the function names
+   */
+  public Set<String> aggregateFunctions() {
+    return aggregateFunctions;
+  }
+
+  /**
    * The Avro schema of input values, needed to read a value field; null when values are not read
    * (the default).
    *
@@ -217,6 +229,7 @@ public final class CorrelatorConfig {
     private GroupBy groupBy = GroupBy.recordKey();
     private String aggregateField;
     private Schema valueSchema;
+    private Set<String> aggregateFunctions = Set.of("sum", "min", "max");
     private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
     private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
     private TraceContextExtractor extractor =
@@ -288,6 +301,29 @@ public final class CorrelatorConfig {
      */
     public Builder aggregateField(String field) {
       this.aggregateField = field;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.aggregate.functions}; default {@code sum,min,max}.
+     *
+     * @param functions comma-separated: any of sum, min, max
+     * @return this
+     * @throws IllegalArgumentException naming the key and the accepted values
+     */
+    public Builder aggregateFunctions(String functions) {
+      Set<String> parsed = new java.util.LinkedHashSet<>();
+      for (String function : functions.split(",")) {
+        String name = function.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!Set.of("sum", "min", "max").contains(name)) {
+          throw new IllegalArgumentException(
+              "correlator.aggregate.functions must be a comma-separated list of sum, min, max; got '"
+                  + functions
+                  + "'");
+        }
+        parsed.add(name);
+      }
+      this.aggregateFunctions = Set.copyOf(parsed);
       return this;
     }
 

@@ -202,6 +202,7 @@ final class WindowEmission {
             .build());
     aggregate.end(nowMs, TimeUnit.MILLISECONDS);
     boolean hasValues = valueCount > 0;
+    java.util.Set<String> functions = spans.config().aggregateFunctions();
     WindowResult result =
         WindowResult.newBuilder()
             .setGroupKey(groupKey)
@@ -212,9 +213,9 @@ final class WindowEmission {
             .setFirstEventTime(Instant.ofEpochMilli(firstEventTime))
             .setLastEventTime(Instant.ofEpochMilli(lastEventTime))
             .setAggregateField(spans.config().aggregateField())
-            .setSum(hasValues ? sum : null)
-            .setMin(hasValues ? min : null)
-            .setMax(hasValues ? max : null)
+            .setSum(hasValues && functions.contains("sum") ? sum : null)
+            .setMin(hasValues && functions.contains("min") ? min : null)
+            .setMax(hasValues && functions.contains("max") ? max : null)
             .setLinkedCount(linked)
             .setUnlinkedCount(unlinked)
             .setTraceId(aggregate.getSpanContext().getTraceId())

@@ -26,6 +26,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
@@ -35,6 +36,8 @@ import org.apache.kafka.streams.test.TestRecord;
 final class CorrelatorHarness implements AutoCloseable {
 
   static final long T0 = Instant.parse("2026-11-26T10:00:00Z").toEpochMilli();
+
+  static final String DEAD_LETTERS = "dead-letters";
 
   final CorrelatorConfig config;
   final InMemorySpanExporter spans = InMemorySpanExporter.create();
@@ -58,6 +61,11 @@ final class CorrelatorHarness implements AutoCloseable {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    // As the application runs it: bad records are logged, dead-lettered, and skipped.
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndContinueProcessingExceptionHandler.class.getName());
+    props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, DEAD_LETTERS);
     this.driver = new TopologyTestDriver(CorrelatorTopology.build(config, openTelemetry), props);
     this.output =
         driver.createOutputTopic(

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -246,7 +247,7 @@ class LinkingTest {
   }
 
   @Test
-  void recordsWithoutAGroupKeyOrWithAnUndecodableValueAreCountedAndSkipped() {
+  void recordsWithoutAGroupKeyOrWithAnUndecodableValueGoToTheDeadLetterTopicAndTheStreamGoesOn() {
     CorrelatorConfig config =
         tumbling().valueSchema(Order.SCHEMA$).aggregateField("amount").build();
     try (CorrelatorHarness harness = new CorrelatorHarness(config, stateDir)) {
@@ -263,6 +264,36 @@ class LinkingTest {
       assertThat(harness.counter("correlator.records", "invalid_key")).isEqualTo(1);
       assertThat(harness.counter("correlator.records", "invalid_value")).isEqualTo(1);
       assertThat(harness.counter("correlator.records", "tombstone")).isEqualTo(1);
+      List<TestRecord<byte[], byte[]>> deadLetters =
+          harness
+              .driver
+              .createOutputTopic(
+                  CorrelatorHarness.DEAD_LETTERS,
+                  new ByteArrayDeserializer(),
+                  new ByteArrayDeserializer())
+              .readRecordsToList();
+      assertThat(deadLetters)
+          .extracting(
+              r ->
+                  new String(
+                      r.headers().lastHeader("__streams.errors.message").value(),
+                      StandardCharsets.UTF_8))
+          .satisfiesExactly(
+              reason ->
+                  assertThat(reason).startsWith("invalid_key: no group key (null record key)"),
+              reason ->
+                  assertThat(reason)
+                      .startsWith("invalid_value: cannot deserialize Order from topic events"),
+              reason -> assertThat(reason).isEqualTo("tombstone: null value (tombstone)"));
+      assertThat(deadLetters.get(1).value()).as("the original bytes").containsExactly(1, 2, 3);
+      assertThat(deadLetters.get(1).headers().lastHeader("traceparent").value())
+          .as("the original headers")
+          .isEqualTo(CorrelatorHarness.traceparent(2).getBytes(StandardCharsets.UTF_8));
+      assertThat(
+              new String(
+                  deadLetters.get(1).headers().lastHeader("__streams.errors.offset").value(),
+                  StandardCharsets.UTF_8))
+          .isEqualTo("1");
     }
   }
 

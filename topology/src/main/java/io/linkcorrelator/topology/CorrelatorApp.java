@@ -1,0 +1,176 @@
+package io.linkcorrelator.topology;
+
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Link Correlator application: {@code java -jar link-correlator.jar correlator.properties}.
+ *
+ * <p>{@code main} only wires things together: the configuration ({@link AppConfig}: the file plus
+ * {@code CORRELATOR_*}/{@code KAFKA_*} environment overrides), OpenTelemetry from the SDK's
+ * autoconfigure module ({@code OTEL_SERVICE_NAME}, {@code OTEL_EXPORTER_OTLP_ENDPOINT}, {@code
+ * OTEL_EXPORTER_OTLP_PROTOCOL} = {@code grpc} or {@code http/protobuf}, {@code
+ * OTEL_RESOURCE_ATTRIBUTES}, …), the topology, and {@link KafkaStreams}. Defaults keep every link:
+ * deterministic ids, and a span link limit of at least {@code correlator.links.per.span.max}.
+ *
+ * <p>A stop (SIGTERM, Ctrl-C) closes Kafka Streams first, then flushes and closes the tracer
+ * provider, so spans of windows emitted before the stop are exported. A stream thread that dies of
+ * an unexpected error is logged and replaced. Bad configuration fails at start, exit code 2, with a
+ * message naming the key.
+ */
+public final class CorrelatorApp implements AutoCloseable {
+
+  static {
+    // Before the first logger: the application's logging, unless the operator chose another.
+    if (System.getProperty("log4j2.configurationFile") == null) {
+      System.setProperty("log4j2.configurationFile", "classpath:log4j2-correlator.xml");
+    }
+    // Our shutdown hook logs the stop; Log4j's own hook could stop logging before it runs.
+    if (System.getProperty("log4j2.shutdownHookEnabled") == null) {
+      System.setProperty("log4j2.shutdownHookEnabled", "false");
+    }
+  }
+
+  private static final Logger LOG = LoggerFactory.getLogger(CorrelatorApp.class);
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  private final KafkaStreams streams;
+  private final OpenTelemetrySdk openTelemetry;
+
+  private CorrelatorApp(KafkaStreams streams, OpenTelemetrySdk openTelemetry) {
+    this.streams = streams;
+    this.openTelemetry = openTelemetry;
+  }
+
+  /**
+   * Runs the correlator until the JVM is stopped.
+   *
+   * @param args the path of the properties file
+   */
+  public static void main(String[] args) {
+    if (args.length != 1) {
+      System.err.println("usage: java -jar link-correlator.jar <correlator.properties>");
+      System.exit(2);
+    }
+    CorrelatorApp app;
+    try {
+      app = start(AppConfig.load(Path.of(args[0]), System.getenv()), System.getenv());
+    } catch (IllegalArgumentException | ConfigurationException e) {
+      System.err.println("configuration error: " + e.getMessage());
+      LOG.error("configuration error: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(app::close, "correlator-shutdown"));
+  }
+
+  /**
+   * Builds OpenTelemetry and the topology and starts Kafka Streams.
+   *
+   * @param config the application configuration
+   * @param env the environment; {@code OTEL_*} entries configure OpenTelemetry (in {@code main}
+   *     this is the process environment, which the SDK reads anyway)
+   * @return the running application; {@link #close()} stops it
+   * @throws IllegalArgumentException when the OpenTelemetry settings cannot keep every link
+   */
+  public static CorrelatorApp start(AppConfig config, Map<String, String> env) {
+    CorrelatorConfig correlator = config.correlator();
+    OpenTelemetrySdk openTelemetry = openTelemetry(correlator, env);
+    KafkaStreams streams =
+        new KafkaStreams(CorrelatorTopology.build(correlator, openTelemetry), config.streams());
+    streams.setUncaughtExceptionHandler(
+        error -> {
+          LOG.error("a stream thread failed; replacing it", error);
+          return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    streams.setStateListener(
+        (now, before) -> {
+          LOG.info("Kafka Streams {} -> {}", before, now);
+          if (now == KafkaStreams.State.ERROR) {
+            LOG.error("Kafka Streams is in ERROR and will not recover; stopping");
+          }
+        });
+    CorrelatorApp app = new CorrelatorApp(streams, openTelemetry);
+    streams.start();
+    LOG.info(
+        "correlating {} -> {} ({} windows, group by {}), application {}",
+        correlator.inputTopics(),
+        correlator.outputTopic(),
+        correlator.window().type().name().toLowerCase(Locale.ROOT),
+        correlator.groupBy().source().name().toLowerCase(Locale.ROOT),
+        correlator.applicationId());
+    return app;
+  }
+
+  static OpenTelemetrySdk openTelemetry(CorrelatorConfig correlator, Map<String, String> env) {
+    int maxLinks = correlator.maxLinksPerSpan();
+    Map<String, String> defaults = new HashMap<>();
+    defaults.put("otel.service.name", "link-correlator");
+    defaults.put("otel.span.link.count.limit", String.valueOf(Math.max(maxLinks, 128)));
+    defaults.put("otel.logs.exporter", "none");
+    Map<String, String> fromEnv = new HashMap<>();
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith("OTEL_")) {
+            fromEnv.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
+          }
+        });
+    return AutoConfiguredOpenTelemetrySdk.builder()
+        .addPropertiesSupplier(() -> defaults)
+        .addPropertiesCustomizer(properties -> fromEnv)
+        .addTracerProviderCustomizer(
+            (builder, properties) -> {
+              requireLinkLimit(properties, maxLinks);
+              return builder.setIdGenerator(DeterministicIds.idGenerator());
+            })
+        .build()
+        .getOpenTelemetrySdk();
+  }
+
+  private static void requireLinkLimit(ConfigProperties properties, int maxLinks) {
+    int limit = properties.getInt("otel.span.link.count.limit", 128);
+    if (limit < maxLinks) {
+      throw new IllegalArgumentException(
+          "OTEL_SPAN_LINK_COUNT_LIMIT ("
+              + limit
+              + ") is below correlator.links.per.span.max ("
+              + maxLinks
+              + "): the SDK would drop links; raise the limit or lower the budget");
+    }
+  }
+
+  /**
+   * The running Kafka Streams instance.
+   *
+   * @return the streams
+   */
+  public KafkaStreams streams() {
+    return streams;
+  }
+
+  /** Closes Kafka Streams, then flushes and closes OpenTelemetry, so no emitted span is lost. */
+  @Override
+  public void close() {
+    LOG.info("stopping: closing Kafka Streams");
+    streams.close(CLOSE_TIMEOUT);
+    LOG.info("stopping: flushing spans");
+    openTelemetry
+        .getSdkTracerProvider()
+        .forceFlush()
+        .join(CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    openTelemetry.close();
+    LOG.info("stopped");
+  }
+}

@@ -1,0 +1,18 @@
+package io.linkcorrelator.topology;
+
+/**
+ * A record the correlator cannot group: no group key, an undecodable value, a negative timestamp, a
+ * tombstone. Thrown by the capture step so that Kafka Streams' processing exception handler deals
+ * with it — the application's default, {@code LogAndContinueProcessingExceptionHandler}, logs it
+ * with its topic/partition/offset, writes the original record with the reason to the dead-letter
+ * topic ({@code errors.dead.letter.queue.topic.name}) when there is one, and goes on. It has no
+ * stack trace: it is an expected outcome, not a bug.
+ */
+public final class InvalidRecordException extends RuntimeException {
+
+  private static final long serialVersionUID = 1L;
+
+  InvalidRecordException(String reason) {
+    super(reason, null, false, false);
+  }
+}

@@ -1,0 +1,135 @@
+package io.linkcorrelator.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.linkcorrelator.schemas.WindowType;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class AppConfigTest {
+
+  private static Properties minimal() {
+    Properties properties = new Properties();
+    properties.put("application.id", "app");
+    properties.put("bootstrap.servers", "localhost:9092");
+    properties.put("correlator.input.topics", "orders, returns");
+    properties.put("correlator.output.topic", "windows");
+    return properties;
+  }
+
+  @Test
+  void theExampleFileInTheRepositoryIsValid() {
+    Path example =
+        Path.of(System.getProperty("repository.root", ".."))
+            .resolve("config/correlator.properties");
+
+    AppConfig config = AppConfig.load(example, Map.of());
+
+    assertThat(config.correlator().inputTopics()).containsExactly("orders");
+    assertThat(config.correlator().groupBy()).isEqualTo(GroupBy.valueField("customerId"));
+    assertThat(config.correlator().valueSchema().getName()).isEqualTo("Order");
+    assertThat(config.streams().getProperty("processing.guarantee")).isEqualTo("exactly_once_v2");
+    assertThat(config.streams().getProperty("errors.dead.letter.queue.topic.name"))
+        .isEqualTo("orders-dead-letters");
+  }
+
+  @Test
+  void defaultsApplyAndKafkaSettingsPassThrough() {
+    Properties properties = minimal();
+    properties.put("num.stream.threads", "2");
+
+    AppConfig config = AppConfig.of(properties, Map.of());
+
+    CorrelatorConfig correlator = config.correlator();
+    assertThat(correlator.applicationId()).isEqualTo("app");
+    assertThat(correlator.inputTopics()).containsExactly("orders", "returns");
+    assertThat(correlator.window().type()).isEqualTo(WindowType.TUMBLING);
+    assertThat(correlator.window().sizeMs()).isEqualTo(60_000);
+    assertThat(correlator.window().graceMs()).isEqualTo(10_000);
+    assertThat(correlator.maxLinksPerSpan()).isEqualTo(128);
+    assertThat(config.streams().getProperty("num.stream.threads")).isEqualTo("2");
+    assertThat(config.streams().getProperty("processing.exception.handler"))
+        .isEqualTo("org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler");
+    assertThat(config.streams()).doesNotContainKey("correlator.input.topics");
+  }
+
+  @Test
+  void theEnvironmentOverridesEveryKey() {
+    AppConfig config =
+        AppConfig.of(
+            minimal(),
+            Map.of(
+                "CORRELATOR_WINDOW_TYPE", "hopping",
+                "CORRELATOR_WINDOW_SIZE_MS", "10000",
+                "CORRELATOR_WINDOW_ADVANCE_MS", "5000",
+                "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
+                "KAFKA_PROCESSING_GUARANTEE", "exactly_once_v2",
+                "HOME", "/root"));
+
+    assertThat(config.correlator().window())
+        .isEqualTo(
+            WindowSpec.hopping(
+                java.time.Duration.ofSeconds(10),
+                java.time.Duration.ofSeconds(5),
+                java.time.Duration.ofSeconds(10)));
+    assertThat(config.streams().getProperty("bootstrap.servers")).isEqualTo("kafka:9092");
+    assertThat(config.streams().getProperty("processing.guarantee")).isEqualTo("exactly_once_v2");
+    assertThat(AppConfig.envName("correlator.links.per.span.max"))
+        .isEqualTo("CORRELATOR_LINKS_PER_SPAN_MAX");
+    assertThat(AppConfig.envName("bootstrap.servers")).isEqualTo("KAFKA_BOOTSTRAP_SERVERS");
+  }
+
+  @Test
+  void badValuesFailNamingTheKeyAndTheAcceptedValues() {
+    assertFails(
+        "correlator.window.type",
+        "fixed",
+        "correlator.window.type must be one of tumbling, hopping, sliding, session; got 'fixed'");
+    assertFails(
+        "correlator.window.size.ms",
+        "1m",
+        "correlator.window.size.ms must be a whole number of milliseconds; got '1m'");
+    assertFails(
+        "correlator.group.by",
+        "customer",
+        "correlator.group.by must be key, header:NAME or field:PATH");
+    assertFails(
+        "correlator.trace.extract",
+        "w3c",
+        "correlator.trace.extract must be a comma-separated list of tracecontext, datadog, b3, jaeger");
+    assertFails(
+        "correlator.aggregate.functions",
+        "avg",
+        "correlator.aggregate.functions must be a comma-separated list of sum, min, max");
+    assertFails("correlator.links.per.span.max", "0", "correlator.links.per.span.max must be >= 1");
+    assertFails(
+        "correlator.value.schema",
+        "classpath:nope.avsc",
+        "correlator.value.schema: no class-path resource nope.avsc");
+    assertFails("correlator.input.topic", "x", "unknown key correlator.input.topic");
+    assertThatThrownBy(() -> AppConfig.of(minimal(), Map.of("CORRELATOR_WINDOW_SIZE", "1")))
+        .hasMessageContaining("unknown environment variable CORRELATOR_WINDOW_SIZE")
+        .hasMessageContaining("CORRELATOR_WINDOW_SIZE_MS");
+    Properties noApp = minimal();
+    noApp.remove("application.id");
+    assertThatThrownBy(() -> AppConfig.of(noApp, Map.of()))
+        .hasMessageContaining("application.id is required");
+    Properties noInput = minimal();
+    noInput.remove("correlator.input.topics");
+    assertThatThrownBy(() -> AppConfig.of(noInput, Map.of()))
+        .hasMessageContaining("correlator.input.topics must name at least one topic");
+    assertThatThrownBy(() -> AppConfig.load(Path.of("/no/such/file.properties"), Map.of()))
+        .hasMessageContaining("cannot read configuration file /no/such/file.properties");
+  }
+
+  private static void assertFails(String key, String value, String message) {
+    Properties properties = minimal();
+    properties.put(key, value);
+    assertThatThrownBy(() -> AppConfig.of(properties, Map.of()))
+        .as(key)
+        .hasMessageContaining(message);
+  }
+}

@@ -1,0 +1,85 @@
+package io.linkcorrelator.topology;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The correlator application in a JVM of its own, started through its real {@code main} with a
+ * configuration file and an environment, as an operator would run it. Its output goes to a log file
+ * that a failing test can point at.
+ */
+final class CorrelatorProcess implements AutoCloseable {
+
+  private final Process process;
+  private final Path log;
+
+  private CorrelatorProcess(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  static CorrelatorProcess start(
+      Path config, Map<String, String> env, Path log, String... jvmOptions) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new java.util.ArrayList<>();
+    command.add(java);
+    command.addAll(List.of(jvmOptions));
+    command.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            CorrelatorApp.class.getName(),
+            config.toString()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder
+        .environment()
+        .keySet()
+        .removeIf(
+            name ->
+                name.startsWith("OTEL_")
+                    || name.startsWith("KAFKA_")
+                    || name.startsWith("CORRELATOR_"));
+    builder.environment().putAll(env);
+    try {
+      return new CorrelatorProcess(builder.start(), log);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the correlator JVM", e);
+    }
+  }
+
+  /** Sends SIGTERM and waits for the exit code. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(90, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("the correlator did not stop within 90 s of SIGTERM; see " + log);
+    }
+    return process.exitValue();
+  }
+
+  /** Sends SIGKILL: a crash, with no chance to close anything. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  Path log() {
+    return log;
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+  }
+}
