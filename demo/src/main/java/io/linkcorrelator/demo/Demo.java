@@ -2,185 +2,191 @@ package io.linkcorrelator.demo;
 
 import io.linkcorrelator.embedded.EmbeddedKafka;
 import io.linkcorrelator.embedded.OtlpReceiver;
-import io.linkcorrelator.embedded.ReceivedSpan;
-import io.linkcorrelator.schemas.Order;
-import io.linkcorrelator.serdes.AvroSerde;
-import io.opentelemetry.api.common.AttributeKey;
-import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.SpanContext;
-import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
-import io.opentelemetry.sdk.resources.Resource;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
-import java.nio.charset.StandardCharsets;
+import io.linkcorrelator.topology.AppConfig;
+import io.linkcorrelator.topology.CorrelatorApp;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The one-command demo. Until the correlator exists it is a smoke run of the real components: it
- * starts the embedded KRaft broker and OTLP receiver, produces traced orders (each with a real
- * OpenTelemetry producer span and a {@code traceparent} header), reads them back, and exports one
- * span linking every order's producer span, which the receiver decodes.
+ * The one-command demo: a real Kafka broker and OTLP receiver in this JVM, traced traffic from four
+ * simulated services (W3C, Datadog and B3 headers), and the correlator, which groups the orders by
+ * customer in 5-second windows. As windows close it prints one line per result: the window, the
+ * customer, how many orders, the aggregate trace id, and how many of the orders' producer spans
+ * arrived at the receiver as links of that aggregate span.
+ *
+ * <p>Stops after {@code --duration SECONDS} (default 30; or {@code DEMO_DURATION_SECONDS}) or on
+ * Ctrl-C. With {@code OTEL_EXPORTER_OTLP_ENDPOINT} set (and {@code OTEL_EXPORTER_OTLP_PROTOCOL}),
+ * every span goes there instead of the in-JVM receiver.
  */
 public final class Demo {
 
-  private static final String TOPIC = "orders";
-  private static final int ORDERS = 20;
+  static {
+    if (System.getProperty("log4j2.configurationFile") == null) {
+      System.setProperty("log4j2.configurationFile", "classpath:log4j2-demo.xml");
+    }
+  }
+
+  static final String ORDERS = "orders";
+  static final String WINDOWS = "order-windows";
+  static final String DEAD_LETTERS = "orders-dead-letters";
+  private static final int ORDERS_PER_SECOND = 80;
+  private static final int CUSTOMERS = 6;
 
   private Demo() {}
 
   /**
-   * Runs the smoke demo and exits.
+   * Runs the demo.
    *
-   * @param args ignored
+   * @param args {@code --duration SECONDS}, optional
+   * @throws Exception when the demo cannot run
    */
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
+    Duration duration = duration(args);
+    String externalEndpoint = System.getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+    String protocol = System.getenv().getOrDefault("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
+    AtomicBoolean running = new AtomicBoolean(true);
+    CountDownLatch finished = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  running.set(false);
+                  awaitQuietly(finished);
+                }));
     long started = System.nanoTime();
+    Path stateDir = Files.createTempDirectory("link-correlator-demo-");
     try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start();
-        SdkTracerProvider tracing = tracing(receiver)) {
+        OtlpReceiver receiver = externalEndpoint == null ? OtlpReceiver.start() : null) {
+      String endpoint =
+          externalEndpoint != null
+              ? externalEndpoint
+              : protocol.equals("grpc") ? receiver.grpcEndpoint() : receiver.httpEndpoint();
+      kafka.createTopic(ORDERS, 4);
+      kafka.createTopics(1, WINDOWS, DEAD_LETTERS);
       System.out.printf(
-          "broker %s and OTLP receiver %s up in %d ms%n",
-          kafka.bootstrapServers(), receiver.httpEndpoint(), elapsedMillis(started));
-      kafka.createTopic(TOPIC, 4);
-      Tracer tracer = tracing.get("link-correlator-demo");
+          "Kafka %s and %s up in %d ms; spans go to %s (%s)%n",
+          kafka.bootstrapServers(),
+          receiver == null ? "no local OTLP receiver" : "an OTLP receiver",
+          elapsedMillis(started),
+          endpoint,
+          protocol);
 
-      List<SpanContext> producerSpans = produceTracedOrders(kafka, tracer);
-      List<ConsumerRecord<String, byte[]>> read = readBack(kafka);
-      System.out.printf("produced %d traced orders, read %d back%n", ORDERS, read.size());
-
-      Span batch =
-          tracer
-              .spanBuilder("orders batch")
-              .setSpanKind(SpanKind.CONSUMER)
-              .setNoParent()
-              .startSpan();
-      for (ConsumerRecord<String, byte[]> record : read) {
-        batch.addLink(
-            contextOf(record),
-            Attributes.of(
-                AttributeKey.stringKey("messaging.destination.name"), record.topic(),
-                AttributeKey.longKey("messaging.kafka.offset"), record.offset()));
+      Map<String, String> env = new HashMap<>();
+      env.put("OTEL_SERVICE_NAME", "link-correlator");
+      env.put("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint);
+      env.put("OTEL_EXPORTER_OTLP_PROTOCOL", protocol);
+      env.put("OTEL_METRICS_EXPORTER", "none");
+      env.put("OTEL_BSP_SCHEDULE_DELAY", "500");
+      SentOrders sent = new SentOrders();
+      try (CorrelatorApp correlator =
+              CorrelatorApp.start(AppConfig.of(correlatorProperties(kafka, stateDir), env), env);
+          TrafficGenerator traffic =
+              new TrafficGenerator(
+                  kafka.bootstrapServers(),
+                  ORDERS,
+                  () -> TrafficGenerator.exporter(endpoint, protocol),
+                  CUSTOMERS);
+          ResultPrinter printer = new ResultPrinter(kafka, receiver, sent)) {
+        System.out.printf(
+            "correlating %s -> %s: tumbling 5 s windows (grace 1 s) by customer, sum of amount;"
+                + " %d orders/s from %s for %d s (Ctrl-C stops)%n",
+            ORDERS,
+            WINDOWS,
+            ORDERS_PER_SECOND,
+            TrafficGenerator.SERVICES.stream()
+                .map(s -> s.name() + " (" + s.propagation() + ")")
+                .toList(),
+            duration.toSeconds());
+        long deadline = System.nanoTime() + duration.toNanos();
+        Thread generator =
+            new Thread(
+                () -> {
+                  try {
+                    traffic.run(
+                        ORDERS_PER_SECOND,
+                        () -> running.get() && System.nanoTime() < deadline,
+                        sent::add);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                },
+                "traffic");
+        generator.start();
+        long nextProgress = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (running.get() && System.nanoTime() < deadline) {
+          printer.poll(Duration.ofMillis(200));
+          if (System.nanoTime() >= nextProgress) {
+            System.out.printf(
+                "[%2ds] %d orders sent by %d services, %d windows closed, %s%n",
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started),
+                traffic.sent(),
+                TrafficGenerator.SERVICES.size(),
+                printer.windows(),
+                printer.linkSummary());
+            nextProgress += TimeUnit.SECONDS.toNanos(5);
+          }
+        }
+        generator.join();
+        printer.drain(Duration.ofSeconds(3));
+        System.out.printf(
+            "done after %d s: %d orders sent, %d windows closed (the last ones stay open: no later"
+                + " traffic moves stream time past them), %s%n",
+            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started),
+            traffic.sent(),
+            printer.windows(),
+            printer.linkSummary());
       }
-      batch.end();
-      tracing.forceFlush().join(10, TimeUnit.SECONDS);
-
-      ReceivedSpan received =
-          receiver
-              .awaitSpans(span -> span.name().equals("orders batch"), 1, Duration.ofSeconds(10))
-              .get(0);
-      long linked =
-          producerSpans.stream()
-              .filter(span -> received.linksTo(span.getTraceId(), span.getSpanId()))
-              .count();
-      System.out.printf(
-          "receiver got span %s with %d links: %d of %d producer spans linked%n",
-          received.traceId(), received.links().size(), linked, producerSpans.size());
-      System.out.printf("smoke run done in %d ms%n", elapsedMillis(started));
-      if (linked != ORDERS) {
-        System.exit(1);
-      }
+    } finally {
+      finished.countDown();
     }
   }
 
-  private static List<SpanContext> produceTracedOrders(EmbeddedKafka kafka, Tracer tracer) {
-    AvroSerde<Order> orders = AvroSerde.of(Order.class);
-    List<SpanContext> spans = new ArrayList<>();
-    Map<String, Object> config =
-        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    try (KafkaProducer<String, Order> producer =
-        new KafkaProducer<>(config, new StringSerializer(), orders.serializer())) {
-      for (int i = 0; i < ORDERS; i++) {
-        Span span =
-            tracer
-                .spanBuilder(TOPIC + " publish")
-                .setSpanKind(SpanKind.PRODUCER)
-                .setNoParent()
-                .startSpan();
-        SpanContext context = span.getSpanContext();
-        String customer = "customer-" + (i % 4);
-        Order order =
-            Order.newBuilder()
-                .setOrderId("order-" + i)
-                .setCustomerId(customer)
-                .setAmount(10 + i)
-                .build();
-        ProducerRecord<String, Order> record = new ProducerRecord<>(TOPIC, customer, order);
-        String traceparent =
-            "00-"
-                + context.getTraceId()
-                + "-"
-                + context.getSpanId()
-                + "-"
-                + context.getTraceFlags().asHex();
-        record.headers().add("traceparent", traceparent.getBytes(StandardCharsets.UTF_8));
-        producer.send(record);
-        span.end();
-        spans.add(context);
+  private static Properties correlatorProperties(EmbeddedKafka kafka, Path stateDir) {
+    Properties properties = new Properties();
+    properties.put("application.id", "link-correlator-demo");
+    properties.put("bootstrap.servers", kafka.bootstrapServers());
+    properties.put("processing.guarantee", "exactly_once_v2");
+    properties.put("commit.interval.ms", "200");
+    properties.put("state.dir", stateDir.toString());
+    properties.put("correlator.input.topics", ORDERS);
+    properties.put("correlator.output.topic", WINDOWS);
+    properties.put("correlator.dead.letter.topic", DEAD_LETTERS);
+    properties.put("correlator.window.type", "tumbling");
+    properties.put("correlator.window.size.ms", "5000");
+    properties.put("correlator.window.grace.ms", "1000");
+    properties.put("correlator.group.by", "field:customerId");
+    properties.put("correlator.value.schema", "classpath:avro/Order.avsc");
+    properties.put("correlator.aggregate.field", "amount");
+    return properties;
+  }
+
+  private static Duration duration(String[] args) {
+    String value = System.getenv().getOrDefault("DEMO_DURATION_SECONDS", "30");
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--duration")) {
+        value = args[i + 1];
       }
     }
-    return spans;
-  }
-
-  private static List<ConsumerRecord<String, byte[]>> readBack(EmbeddedKafka kafka) {
-    Map<String, Object> config =
-        Map.of(
-            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-            ConsumerConfig.GROUP_ID_CONFIG, "demo",
-            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    List<ConsumerRecord<String, byte[]>> read = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            config,
-            new StringDeserializer(),
-            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(TOPIC));
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (read.size() < ORDERS && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(read::add);
-      }
+    try {
+      return Duration.ofSeconds(Long.parseLong(value));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--duration takes whole seconds; got '" + value + "'");
     }
-    return read;
   }
 
-  private static SpanContext contextOf(ConsumerRecord<String, byte[]> record) {
-    String[] parts =
-        new String(record.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8)
-            .split("-");
-    return SpanContext.createFromRemoteParent(
-        parts[1],
-        parts[2],
-        io.opentelemetry.api.trace.TraceFlags.fromHex(parts[3], 0),
-        io.opentelemetry.api.trace.TraceState.getDefault());
-  }
-
-  private static SdkTracerProvider tracing(OtlpReceiver receiver) {
-    return SdkTracerProvider.builder()
-        .setResource(
-            Resource.getDefault()
-                .merge(
-                    Resource.create(
-                        Attributes.of(
-                            AttributeKey.stringKey("service.name"), "link-correlator-demo"))))
-        .addSpanProcessor(
-            BatchSpanProcessor.builder(
-                    OtlpHttpSpanExporter.builder().setEndpoint(receiver.httpTracesUrl()).build())
-                .build())
-        .build();
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static long elapsedMillis(long startNanos) {

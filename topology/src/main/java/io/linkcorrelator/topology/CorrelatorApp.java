@@ -66,7 +66,12 @@ public final class CorrelatorApp implements AutoCloseable {
     }
     CorrelatorApp app;
     try {
-      app = start(AppConfig.load(Path.of(args[0]), System.getenv()), System.getenv());
+      app =
+          start(
+              AppConfig.load(Path.of(args[0]), System.getenv()),
+              System.getenv(),
+              // Not from the listener's own thread: exiting runs the hook, which closes streams.
+              () -> new Thread(() -> System.exit(1), "correlator-exit").start());
     } catch (IllegalArgumentException | ConfigurationException e) {
       System.err.println("configuration error: " + e.getMessage());
       LOG.error("configuration error: {}", e.getMessage());
@@ -86,6 +91,20 @@ public final class CorrelatorApp implements AutoCloseable {
    * @throws IllegalArgumentException when the OpenTelemetry settings cannot keep every link
    */
   public static CorrelatorApp start(AppConfig config, Map<String, String> env) {
+    return start(config, env, () -> {});
+  }
+
+  /**
+   * As {@link #start(AppConfig, Map)}, with what to do when Kafka Streams fails for good ({@code
+   * main} exits with status 1, so that a supervisor restarts it).
+   *
+   * @param config the application configuration
+   * @param env the environment
+   * @param onFatalError run once when Kafka Streams enters ERROR
+   * @return the running application
+   */
+  public static CorrelatorApp start(
+      AppConfig config, Map<String, String> env, Runnable onFatalError) {
     CorrelatorConfig correlator = config.correlator();
     OpenTelemetrySdk openTelemetry = openTelemetry(correlator, env);
     KafkaStreams streams =
@@ -100,6 +119,7 @@ public final class CorrelatorApp implements AutoCloseable {
           LOG.info("Kafka Streams {} -> {}", before, now);
           if (now == KafkaStreams.State.ERROR) {
             LOG.error("Kafka Streams is in ERROR and will not recover; stopping");
+            onFatalError.run();
           }
         });
     CorrelatorApp app = new CorrelatorApp(streams, openTelemetry);

@@ -12,9 +12,10 @@ import org.apache.kafka.common.header.Headers;
  * repeated header wins, values are UTF-8 (malformed bytes become U+FFFD, never an exception) and
  * trimmed of spaces and tabs.
  */
-final class KafkaHeadersGetter implements TextMapGetter<Headers> {
+public final class KafkaHeadersGetter implements TextMapGetter<Headers> {
 
-  static final KafkaHeadersGetter INSTANCE = new KafkaHeadersGetter();
+  /** The shared instance; stateless and thread-safe. */
+  public static final KafkaHeadersGetter INSTANCE = new KafkaHeadersGetter();
 
   private KafkaHeadersGetter() {}
 

@@ -5,9 +5,10 @@ import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.Headers;
 
 /** Writes propagation headers into Kafka {@link Headers}, replacing any of the same name. */
-final class KafkaHeadersSetter implements TextMapSetter<Headers> {
+public final class KafkaHeadersSetter implements TextMapSetter<Headers> {
 
-  static final KafkaHeadersSetter INSTANCE = new KafkaHeadersSetter();
+  /** The shared instance; stateless and thread-safe. */
+  public static final KafkaHeadersSetter INSTANCE = new KafkaHeadersSetter();
 
   private KafkaHeadersSetter() {}
 
