@@ -81,6 +81,9 @@ public final class AppConfig {
   /** Datadog link JSON characters per span (default 25000). */
   public static final String LINKS_JSON_CHARS = "correlator.links.json.max.chars";
 
+  /** How far ahead of the wall clock a timestamp may be, ms (default 86400000, one day). */
+  public static final String MAX_FUTURE_MS = "correlator.max.future.ms";
+
   /** Extraction order (default tracecontext,datadog,b3,jaeger). */
   public static final String TRACE_EXTRACT = "correlator.trace.extract";
 
@@ -114,6 +117,7 @@ public final class AppConfig {
     keys.put(AGGREGATE_FUNCTIONS, "sum,min,max");
     keys.put(LINKS_PER_SPAN, String.valueOf(CorrelatorConfig.DEFAULT_MAX_LINKS_PER_SPAN));
     keys.put(LINKS_JSON_CHARS, String.valueOf(CorrelatorConfig.DEFAULT_MAX_LINKS_JSON_CHARS));
+    keys.put(MAX_FUTURE_MS, String.valueOf(CorrelatorConfig.DEFAULT_MAX_FUTURE_MS));
     keys.put(TRACE_EXTRACT, TraceFormats.DEFAULT_EXTRACT_ORDER);
     keys.put(TRACE_INJECT, TraceFormats.DEFAULT_INJECT);
     return java.util.Collections.unmodifiableMap(keys);
@@ -235,6 +239,7 @@ public final class AppConfig {
             .aggregateFunctions(c.get(AGGREGATE_FUNCTIONS))
             .maxLinksPerSpan(integer(c, LINKS_PER_SPAN))
             .maxLinksJsonChars(integer(c, LINKS_JSON_CHARS))
+            .maxFutureMs(number(c, MAX_FUTURE_MS))
             .extractor(TraceFormats.extractor(c.get(TRACE_EXTRACT)))
             .injector(TraceFormats.injector(c.get(TRACE_INJECT)));
     String schema = c.get(VALUE_SCHEMA);

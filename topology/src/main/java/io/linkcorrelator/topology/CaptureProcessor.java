@@ -30,12 +30,14 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
   private final AvroSerde<GenericRecord> values;
   private final ValueFields.Path groupField;
   private final ValueFields.Path aggregateField;
+  private final boolean repartitions;
   private ProcessorContext<String, Contribution> context;
 
   CaptureProcessor(CorrelatorConfig config, CorrelatorMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
     this.values = config.valueSchema() == null ? null : AvroSerde.generic(config.valueSchema());
+    this.repartitions = config.groupBy().repartitions();
     this.groupField =
         config.groupBy().source() == GroupBy.Source.VALUE_FIELD
             ? ValueFields.path(config.valueSchema(), config.groupBy().name(), "correlator.group.by")
@@ -57,6 +59,17 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
     RecordMetadata source = context.recordMetadata().orElseThrow();
     if (record.timestamp() < 0) {
       throw invalid(Outcome.INVALID_TIMESTAMP, "negative timestamp " + record.timestamp());
+    }
+    long latest = context.currentSystemTimeMs() + config.maxFutureMs();
+    if (record.timestamp() > latest) {
+      // One such record would move stream time ahead and close every open window early.
+      throw invalid(
+          Outcome.INVALID_TIMESTAMP,
+          "timestamp "
+              + record.timestamp()
+              + " is more than correlator.max.future.ms ("
+              + config.maxFutureMs()
+              + ") ahead of the wall clock");
     }
     if (record.value() == null) {
       throw invalid(Outcome.TOMBSTONE, "null value (tombstone)");
@@ -91,7 +104,12 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
             contexts,
             hasValue,
             hasValue ? ((Number) aggregate).doubleValue() : 0);
-    context.forward(record.withKey(key).withValue(contribution).withHeaders(new RecordHeaders()));
+    // Headers stay with the record within the task (a late record's dead letter keeps them), but
+    // are not copied into the repartition topic: the contribution already holds the contexts.
+    context.forward(
+        repartitions
+            ? record.withKey(key).withValue(contribution).withHeaders(new RecordHeaders())
+            : record.withKey(key).withValue(contribution));
   }
 
   private String groupKey(Record<byte[], byte[]> record, GenericRecord value) {

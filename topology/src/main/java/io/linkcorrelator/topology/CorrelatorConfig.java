@@ -23,6 +23,9 @@ public final class CorrelatorConfig {
    */
   public static final int DEFAULT_MAX_LINKS_JSON_CHARS = 25_000;
 
+  /** Default of {@code correlator.max.future.ms}: {@value} (one day). */
+  public static final long DEFAULT_MAX_FUTURE_MS = 86_400_000L;
+
   private final String applicationId;
   private final List<String> inputTopics;
   private final String outputTopic;
@@ -33,6 +36,7 @@ public final class CorrelatorConfig {
   private final Schema valueSchema;
   private final int maxLinksPerSpan;
   private final int maxLinksJsonChars;
+  private final long maxFutureMs;
   private final TraceContextExtractor extractor;
   private final TextMapPropagator injector;
 
@@ -84,6 +88,11 @@ public final class CorrelatorConfig {
               + b.maxLinksJsonChars);
     }
     this.maxLinksJsonChars = b.maxLinksJsonChars;
+    if (b.maxFutureMs < 0) {
+      throw new IllegalArgumentException(
+          "correlator.max.future.ms must be >= 0, got " + b.maxFutureMs);
+    }
+    this.maxFutureMs = b.maxFutureMs;
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
   }
@@ -201,6 +210,17 @@ public final class CorrelatorConfig {
   }
 
   /**
+   * How far ahead of the wall clock a record's timestamp may be; later ones are invalid (they would
+   * move stream time ahead and close every open window early). Default {@value
+   * #DEFAULT_MAX_FUTURE_MS} ms, one day.
+   *
+   * @return milliseconds
+   */
+  public long maxFutureMs() {
+    return maxFutureMs;
+  }
+
+  /**
    * How producer span contexts are read from message headers; default {@code
    * TraceFormats.extractor("tracecontext,datadog,b3,jaeger")}.
    *
@@ -232,6 +252,7 @@ public final class CorrelatorConfig {
     private Set<String> aggregateFunctions = Set.of("sum", "min", "max");
     private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
     private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
+    private long maxFutureMs = DEFAULT_MAX_FUTURE_MS;
     private TraceContextExtractor extractor =
         TraceFormats.extractor(TraceFormats.DEFAULT_EXTRACT_ORDER);
     private TextMapPropagator injector = TraceFormats.injector(TraceFormats.DEFAULT_INJECT);
@@ -357,6 +378,17 @@ public final class CorrelatorConfig {
      */
     public Builder maxLinksJsonChars(int max) {
       this.maxLinksJsonChars = max;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.max.future.ms}; default {@value #DEFAULT_MAX_FUTURE_MS}.
+     *
+     * @param millis how far ahead of the wall clock a timestamp may be
+     * @return this
+     */
+    public Builder maxFutureMs(long millis) {
+      this.maxFutureMs = millis;
       return this;
     }
 

@@ -43,6 +43,9 @@ public final class CorrelatorTopology {
   /** The close-index store: {@value}. */
   public static final String CLOSE_STORE = "correlator-close-index";
 
+  /** The store of the correlator's own stream time: {@value}. */
+  public static final String STREAM_TIME_STORE = "correlator-stream-time";
+
   /** Name of the repartition step when grouping by a header or a value field: {@value}. */
   public static final String REPARTITION = "correlator-regroup";
 
@@ -83,13 +86,15 @@ public final class CorrelatorTopology {
     builder.addStateStore(store(LOG_STORE));
     builder.addStateStore(store(WINDOWS_STORE));
     builder.addStateStore(store(CLOSE_STORE));
+    builder.addStateStore(store(STREAM_TIME_STORE));
     contributions
         .process(
             () -> new WindowProcessor(config, spans, metrics),
             Named.as("correlator-window"),
             LOG_STORE,
             WINDOWS_STORE,
-            CLOSE_STORE)
+            CLOSE_STORE,
+            STREAM_TIME_STORE)
         .to(
             config.outputTopic(),
             Produced.with(Serdes.String(), AvroSerde.of(WindowResult.class))

@@ -9,11 +9,18 @@ import java.util.Collection;
 /**
  * W3C {@code traceparent}/{@code tracestate} (P3): hex in any case, written out lowercase; version
  * {@code ff} is invalid; version {@code 00} has exactly four fields, a higher version may have
- * more; all-zero ids are invalid; sampled is flags bit 0. Injection is OpenTelemetry's.
+ * more; all-zero ids are invalid; sampled is flags bit 0. A {@code tracestate} longer than W3C
+ * allows is dropped. Injection is OpenTelemetry's.
  */
 final class W3cFormat extends HeaderFormat {
 
   static final W3cFormat INSTANCE = new W3cFormat();
+
+  /**
+   * W3C caps tracestate at 32 members of at most 256 characters; a longer header is dropped (not
+   * the context), so a hostile or broken one cannot bloat the state and the link budget.
+   */
+  static final int MAX_TRACESTATE = 32 * 257;
 
   private W3cFormat() {
     super("tracecontext");
@@ -52,7 +59,7 @@ final class W3cFormat extends HeaderFormat {
         low(traceId),
         hexToLong(spanId),
         flagBits,
-        traceState == null ? "" : traceState,
+        traceState == null || traceState.length() > MAX_TRACESTATE ? "" : traceState,
         Sampling.of((flagBits & 1) != 0));
   }
 

@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Windowing and emission, in three stores:
+ * Windowing and emission, in four stores:
  *
  * <ul>
  *   <li>the contributor log ({@value CorrelatorTopology#LOG_STORE}): one entry per accepted
@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *   <li>the windows ({@value CorrelatorTopology#WINDOWS_STORE}): each open (group key, window) with
  *       the wall-clock time it took its first record (the aggregate span's start);
  *   <li>the close index ({@value CorrelatorTopology#CLOSE_STORE}): the open windows ordered by the
- *       stream time at which they close.
+ *       stream time at which they close;
+ *   <li>the stream time ({@value CorrelatorTopology#STREAM_TIME_STORE}): the largest event time
+ *       that reached the windows.
  * </ul>
  *
  * <p>Per record the work is a constant number of store operations, independent of how many messages
@@ -42,6 +44,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
   private static final byte[] EMPTY = new byte[0];
   private static final int BATCH = 1_000;
+  private static final Bytes STREAM_TIME_KEY = Bytes.wrap(new byte[] {0});
 
   private final CorrelatorConfig config;
   private final WindowSpec window;
@@ -51,6 +54,8 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private KeyValueStore<Bytes, byte[]> log;
   private KeyValueStore<Bytes, byte[]> windows;
   private KeyValueStore<Bytes, byte[]> closeIndex;
+  private KeyValueStore<Bytes, byte[]> streamTimeStore;
+  private long streamTime;
   private long nextCloseTime;
 
   WindowProcessor(CorrelatorConfig config, WindowEmission.Spans spans, CorrelatorMetrics metrics) {
@@ -66,6 +71,9 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     this.log = context.getStateStore(CorrelatorTopology.LOG_STORE);
     this.windows = context.getStateStore(CorrelatorTopology.WINDOWS_STORE);
     this.closeIndex = context.getStateStore(CorrelatorTopology.CLOSE_STORE);
+    this.streamTimeStore = context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
+    byte[] stored = streamTimeStore.get(STREAM_TIME_KEY);
+    this.streamTime = stored == null ? Long.MIN_VALUE : ByteBuffer.wrap(stored).getLong();
     this.nextCloseTime = firstCloseTime();
   }
 
@@ -73,7 +81,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   public void process(Record<String, Contribution> record) {
     Contribution contribution = record.value();
     long time = contribution.timestamp();
-    long streamTime = Math.max(context.currentStreamTimeMs(), time);
+    long streamTime = advanceStreamTime(time);
     byte[] key = StateKeys.groupKey(record.key());
     boolean accepted =
         switch (window.type()) {
@@ -85,18 +93,34 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     if (accepted) {
       log.put(StateKeys.log(key, contribution), ContributionSerde.encode(contribution));
       metrics.record(contribution.linked() ? Outcome.LINKED : Outcome.UNLINKED);
-    } else {
-      metrics.record(Outcome.LATE);
-      LOG.warn(
-          "{}-{}@{}: late, event time {} is past the grace period of its window (stream time {});"
-              + " not counted",
-          contribution.topic(),
-          contribution.partition(),
-          contribution.offset(),
-          time,
-          streamTime);
     }
     emitClosedWindows(streamTime);
+    if (!accepted) {
+      // Like a bad record: Kafka Streams' handler logs it and sends it to the dead-letter topic.
+      metrics.record(Outcome.LATE);
+      throw new InvalidRecordException(
+          String.format(
+              "late: %s-%d@%d has event time %d, past the grace period of its window (stream time"
+                  + " %d); not counted",
+              contribution.topic(),
+              contribution.partition(),
+              contribution.offset(),
+              time,
+              streamTime));
+    }
+  }
+
+  /**
+   * The correlator's own stream time: the largest event time among the records that reached the
+   * windows (kept in a store, so a restart resumes it). Not the task's stream time, which Kafka
+   * Streams advances as it reads, before the capture step can reject a far-future timestamp.
+   */
+  private long advanceStreamTime(long time) {
+    if (time > streamTime) {
+      streamTime = time;
+      streamTimeStore.put(STREAM_TIME_KEY, ByteBuffer.allocate(8).putLong(time).array());
+    }
+    return streamTime;
   }
 
   private boolean addToTimeWindows(byte[] key, long time, long streamTime) {

@@ -214,6 +214,22 @@ class LinkingTest {
     }
   }
 
+  private static List<TestRecord<byte[], byte[]>> deadLetters(CorrelatorHarness harness) {
+    return harness
+        .driver
+        .createOutputTopic(
+            CorrelatorHarness.DEAD_LETTERS,
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())
+        .readRecordsToList();
+  }
+
+  private static String reason(TestRecord<byte[], byte[]> deadLetter) {
+    return new String(
+        deadLetter.headers().lastHeader("__streams.errors.message").value(),
+        StandardCharsets.UTF_8);
+  }
+
   private static String describe(LinkData link) {
     return link.getSpanContext().getSpanId()
         + " "
@@ -316,6 +332,31 @@ class LinkingTest {
       assertThat(harness.spans().subList(spansBefore, harness.spans().size()))
           .noneMatch(span -> span.getTraceId().equals(emitted.get(0).value().getTraceId()));
       assertThat(harness.counter("correlator.records", "late")).isEqualTo(1);
+      assertThat(deadLetters(harness))
+          .singleElement()
+          .satisfies(
+              late -> {
+                assertThat(reason(late)).startsWith("late: events-0@2 has event time " + (T0 + 2));
+                assertThat(late.headers().lastHeader("traceparent").value())
+                    .isEqualTo(CorrelatorHarness.traceparent(3).getBytes(StandardCharsets.UTF_8));
+              });
+    }
+  }
+
+  @Test
+  void aFarFutureTimestampIsRejectedSoItCannotCloseEveryWindowEarly() {
+    try (CorrelatorHarness harness = new CorrelatorHarness(tumbling().build(), stateDir)) {
+      long now = System.currentTimeMillis();
+      harness.send("k", now, traced(1));
+      harness.send("k", now + Duration.ofDays(30).toMillis(), traced(2));
+      harness.send("k", now + 1_000, traced(3));
+
+      assertThat(harness.results()).as("the window of now is still open").isEmpty();
+      assertThat(harness.counter("correlator.records", "invalid_timestamp")).isEqualTo(1);
+      assertThat(harness.counter("correlator.records", "linked")).isEqualTo(2);
+      assertThat(deadLetters(harness))
+          .singleElement()
+          .satisfies(r -> assertThat(reason(r)).contains("ahead of the wall clock"));
     }
   }
 

@@ -143,6 +143,18 @@ class TraceFormatsTest {
   }
 
   @Test
+  void aTracestateLongerThanW3cAllowsIsDroppedButTheContextKept() {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("traceparent", bytes("00-00000000000000000000000000000001-0000000000000001-01"));
+    headers.add("tracestate", bytes("k=" + "v".repeat(1024 * 1024)));
+
+    TraceContext context = DEFAULT.extract(headers).get(0);
+
+    assertThat(context.ids().spanIdHex()).isEqualTo("0000000000000001");
+    assertThat(context.traceState()).isEmpty();
+  }
+
+  @Test
   void neverThrowsOnAnyHeaderBytes() {
     Random random = new Random(42);
     List<String> names =
