@@ -6,9 +6,16 @@ import com.sun.net.httpserver.HttpServer;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.opentelemetry.proto.metrics.v1.Metric;
+import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
+import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
+import io.opentelemetry.proto.metrics.v1.ScopeMetrics;
 import io.opentelemetry.proto.trace.v1.ResourceSpans;
 import io.opentelemetry.proto.trace.v1.ScopeSpans;
 import io.opentelemetry.proto.trace.v1.Span;
@@ -21,7 +28,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -41,10 +50,13 @@ import org.slf4j.LoggerFactory;
  *       ({@link #grpcEndpoint()}).
  * </ul>
  *
- * <p>Every request is decoded as an {@code ExportTraceServiceRequest} and each span is kept with
- * its resource, links, attributes and {@code dropped_links_count} ({@link ReceivedSpan}). Tests
- * wait for spans with {@link #awaitSpans(Predicate, int, Duration)} and query them by name, trace
- * id or linked context.
+ * <p>It also takes OTLP metrics ({@code /v1/metrics}, {@code MetricsService/Export}) and keeps the
+ * latest value of each counter ({@link #counter}).
+ *
+ * <p>Every trace request is decoded as an {@code ExportTraceServiceRequest} and each span is kept
+ * with its resource, links, attributes and {@code dropped_links_count} ({@link ReceivedSpan}).
+ * Tests wait for spans with {@link #awaitSpans(Predicate, int, Duration)} and query them by name,
+ * trace id or linked context.
  *
  * <p>{@link #stop()} closes both ports and {@link #restart()} opens them again on the same port
  * numbers, to simulate a backend outage; spans received before the outage are kept.
@@ -63,6 +75,7 @@ public final class OtlpReceiver implements AutoCloseable {
   private final int httpPort;
   private final int grpcPort;
   private final List<ReceivedSpan> spans = new ArrayList<>();
+  private final Map<String, Long> sums = new HashMap<>();
   private int requests;
   private HttpServer httpServer;
   private ExecutorService httpExecutor;
@@ -281,14 +294,68 @@ public final class OtlpReceiver implements AutoCloseable {
     httpServer = HttpServer.create(new InetSocketAddress(LOOPBACK, httpPort), 50);
     httpServer.setExecutor(httpExecutor);
     httpServer.createContext("/v1/traces", this::handleHttp);
+    httpServer.createContext("/v1/metrics", this::handleHttpMetrics);
     httpServer.start();
     grpcServer =
         NettyServerBuilder.forAddress(new InetSocketAddress(LOOPBACK, grpcPort))
             .maxInboundMessageSize(64 * 1024 * 1024)
             .addService(new TraceService())
+            .addService(new MetricsService())
             .build()
             .start();
     LOG.info("OTLP receiver: http {} grpc {}", httpEndpoint(), grpcEndpoint());
+  }
+
+  /**
+   * The latest value the exporters sent of a counter (a monotonic sum, cumulative as OTLP exporters
+   * send by default), for the data point with the given attribute, summed over resources.
+   *
+   * @param metric metric name, e.g. {@code correlator.records}
+   * @param attribute attribute key, or null for the points without attributes
+   * @param value attribute value
+   * @return the value; 0 when nothing was received
+   */
+  public synchronized long counter(String metric, String attribute, String value) {
+    return sums.getOrDefault(metric + "|" + (attribute == null ? "" : attribute + "=" + value), 0L);
+  }
+
+  private synchronized void record(ExportMetricsServiceRequest request) {
+    Map<String, Long> latest = new HashMap<>();
+    for (ResourceMetrics resourceMetrics : request.getResourceMetricsList()) {
+      for (ScopeMetrics scopeMetrics : resourceMetrics.getScopeMetricsList()) {
+        for (Metric metric : scopeMetrics.getMetricsList()) {
+          if (!metric.hasSum()) {
+            continue;
+          }
+          for (NumberDataPoint point : metric.getSum().getDataPointsList()) {
+            String key =
+                metric.getName()
+                    + "|"
+                    + point.getAttributesList().stream()
+                        .map(a -> a.getKey() + "=" + a.getValue().getStringValue())
+                        .collect(java.util.stream.Collectors.joining(","));
+            long number = point.hasAsInt() ? point.getAsInt() : (long) point.getAsDouble();
+            latest.merge(key, number, Long::sum);
+          }
+        }
+      }
+    }
+    sums.putAll(latest);
+    notifyAll();
+  }
+
+  private void handleHttpMetrics(HttpExchange exchange) throws IOException {
+    try (exchange;
+        InputStream body = body(exchange)) {
+      record(ExportMetricsServiceRequest.parseFrom(body));
+      respond(
+          exchange,
+          200,
+          "application/x-protobuf",
+          ExportMetricsServiceResponse.getDefaultInstance().toByteArray());
+    } catch (InvalidProtocolBufferException e) {
+      respond(exchange, 400, "text/plain", e.getMessage().getBytes(StandardCharsets.UTF_8));
+    }
   }
 
   private void handleHttp(HttpExchange exchange) throws IOException {
@@ -349,6 +416,17 @@ public final class OtlpReceiver implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     };
+  }
+
+  private final class MetricsService extends MetricsServiceGrpc.MetricsServiceImplBase {
+    @Override
+    public void export(
+        ExportMetricsServiceRequest request,
+        StreamObserver<ExportMetricsServiceResponse> responseObserver) {
+      record(request);
+      responseObserver.onNext(ExportMetricsServiceResponse.getDefaultInstance());
+      responseObserver.onCompleted();
+    }
   }
 
   private final class TraceService extends TraceServiceGrpc.TraceServiceImplBase {

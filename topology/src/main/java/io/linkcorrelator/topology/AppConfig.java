@@ -84,6 +84,9 @@ public final class AppConfig {
   /** How far ahead of the wall clock a timestamp may be, ms (default 86400000, one day). */
   public static final String MAX_FUTURE_MS = "correlator.max.future.ms";
 
+  /** How long a result waits for its spans' export, ms (default 5000; 0 never waits). */
+  public static final String EXPORT_FLUSH_TIMEOUT_MS = "correlator.export.flush.timeout.ms";
+
   /** Extraction order (default tracecontext,datadog,b3,jaeger). */
   public static final String TRACE_EXTRACT = "correlator.trace.extract";
 
@@ -118,6 +121,8 @@ public final class AppConfig {
     keys.put(LINKS_PER_SPAN, String.valueOf(CorrelatorConfig.DEFAULT_MAX_LINKS_PER_SPAN));
     keys.put(LINKS_JSON_CHARS, String.valueOf(CorrelatorConfig.DEFAULT_MAX_LINKS_JSON_CHARS));
     keys.put(MAX_FUTURE_MS, String.valueOf(CorrelatorConfig.DEFAULT_MAX_FUTURE_MS));
+    keys.put(
+        EXPORT_FLUSH_TIMEOUT_MS, String.valueOf(CorrelatorConfig.DEFAULT_EXPORT_FLUSH_TIMEOUT_MS));
     keys.put(TRACE_EXTRACT, TraceFormats.DEFAULT_EXTRACT_ORDER);
     keys.put(TRACE_INJECT, TraceFormats.DEFAULT_INJECT);
     return java.util.Collections.unmodifiableMap(keys);
@@ -240,6 +245,7 @@ public final class AppConfig {
             .maxLinksPerSpan(integer(c, LINKS_PER_SPAN))
             .maxLinksJsonChars(integer(c, LINKS_JSON_CHARS))
             .maxFutureMs(number(c, MAX_FUTURE_MS))
+            .exportFlushTimeoutMs(number(c, EXPORT_FLUSH_TIMEOUT_MS))
             .extractor(TraceFormats.extractor(c.get(TRACE_EXTRACT)))
             .injector(TraceFormats.injector(c.get(TRACE_INJECT)));
     String schema = c.get(VALUE_SCHEMA);

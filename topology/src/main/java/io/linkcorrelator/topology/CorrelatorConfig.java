@@ -23,6 +23,9 @@ public final class CorrelatorConfig {
    */
   public static final int DEFAULT_MAX_LINKS_JSON_CHARS = 25_000;
 
+  /** Default of {@code correlator.export.flush.timeout.ms}: {@value}. */
+  public static final long DEFAULT_EXPORT_FLUSH_TIMEOUT_MS = 5_000L;
+
   /** Default of {@code correlator.max.future.ms}: {@value} (one day). */
   public static final long DEFAULT_MAX_FUTURE_MS = 86_400_000L;
 
@@ -37,6 +40,7 @@ public final class CorrelatorConfig {
   private final int maxLinksPerSpan;
   private final int maxLinksJsonChars;
   private final long maxFutureMs;
+  private final long exportFlushTimeoutMs;
   private final TraceContextExtractor extractor;
   private final TextMapPropagator injector;
 
@@ -93,6 +97,11 @@ public final class CorrelatorConfig {
           "correlator.max.future.ms must be >= 0, got " + b.maxFutureMs);
     }
     this.maxFutureMs = b.maxFutureMs;
+    if (b.exportFlushTimeoutMs < 0) {
+      throw new IllegalArgumentException(
+          "correlator.export.flush.timeout.ms must be >= 0, got " + b.exportFlushTimeoutMs);
+    }
+    this.exportFlushTimeoutMs = b.exportFlushTimeoutMs;
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
   }
@@ -221,6 +230,17 @@ public final class CorrelatorConfig {
   }
 
   /**
+   * How long a window's result waits for its spans to be exported before it is written; 0 never
+   * waits. After a timeout results stop waiting until an export succeeds again. Default {@value
+   * #DEFAULT_EXPORT_FLUSH_TIMEOUT_MS} ms.
+   *
+   * @return milliseconds
+   */
+  public long exportFlushTimeoutMs() {
+    return exportFlushTimeoutMs;
+  }
+
+  /**
    * How producer span contexts are read from message headers; default {@code
    * TraceFormats.extractor("tracecontext,datadog,b3,jaeger")}.
    *
@@ -253,6 +273,7 @@ public final class CorrelatorConfig {
     private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
     private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
     private long maxFutureMs = DEFAULT_MAX_FUTURE_MS;
+    private long exportFlushTimeoutMs = DEFAULT_EXPORT_FLUSH_TIMEOUT_MS;
     private TraceContextExtractor extractor =
         TraceFormats.extractor(TraceFormats.DEFAULT_EXTRACT_ORDER);
     private TextMapPropagator injector = TraceFormats.injector(TraceFormats.DEFAULT_INJECT);
@@ -389,6 +410,18 @@ public final class CorrelatorConfig {
      */
     public Builder maxFutureMs(long millis) {
       this.maxFutureMs = millis;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.export.flush.timeout.ms}; default {@value
+     * #DEFAULT_EXPORT_FLUSH_TIMEOUT_MS}.
+     *
+     * @param millis how long a result waits for its spans' export; 0 never waits
+     * @return this
+     */
+    public Builder exportFlushTimeoutMs(long millis) {
+      this.exportFlushTimeoutMs = millis;
       return this;
     }
 

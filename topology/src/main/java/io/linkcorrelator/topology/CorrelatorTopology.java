@@ -5,6 +5,9 @@ import io.linkcorrelator.serdes.AvroSerde;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -28,9 +31,11 @@ import org.apache.kafka.streams.state.Stores;
  *   (contributor log, windows, close index) ─► output topic (WindowResult + traceparent)
  * </pre>
  *
- * <p>Exporters are not built here: the caller's OpenTelemetry decides where spans go. Its tracer
- * provider should use {@link DeterministicIds#idGenerator()} and allow at least {@link
- * CorrelatorConfig#maxLinksPerSpan()} links per span.
+ * <p>When {@code openTelemetry} is the SDK, a window's result is written only once its spans are
+ * exported (bounded by {@link CorrelatorConfig#exportFlushTimeoutMs()}), so a crash cannot lose the
+ * spans of a result that survives. Exporters are not built here: the caller's OpenTelemetry decides
+ * where spans go. Its tracer provider should use {@link DeterministicIds#idGenerator()} and allow
+ * at least {@link CorrelatorConfig#maxLinksPerSpan()} links per span.
  */
 public final class CorrelatorTopology {
 
@@ -70,6 +75,10 @@ public final class CorrelatorTopology {
             "aggregate " + String.join(",", config.inputTopics()),
             commonAttributes(config));
 
+    Supplier<CompletableResultCode> flush =
+        openTelemetry instanceof OpenTelemetrySdk sdk
+            ? () -> sdk.getSdkTracerProvider().forceFlush()
+            : null;
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, Contribution> contributions =
         builder.stream(
@@ -89,7 +98,9 @@ public final class CorrelatorTopology {
     builder.addStateStore(store(STREAM_TIME_STORE));
     contributions
         .process(
-            () -> new WindowProcessor(config, spans, metrics),
+            () ->
+                new WindowProcessor(
+                    config, spans, metrics, new SpanFlush(flush, config.exportFlushTimeoutMs())),
             Named.as("correlator-window"),
             LOG_STORE,
             WINDOWS_STORE,

@@ -50,6 +50,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private final WindowSpec window;
   private final WindowEmission.Spans spans;
   private final CorrelatorMetrics metrics;
+  private final SpanFlush spanFlush;
   private ProcessorContext<String, WindowResult> context;
   private KeyValueStore<Bytes, byte[]> log;
   private KeyValueStore<Bytes, byte[]> windows;
@@ -58,8 +59,13 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private long streamTime;
   private long nextCloseTime;
 
-  WindowProcessor(CorrelatorConfig config, WindowEmission.Spans spans, CorrelatorMetrics metrics) {
+  WindowProcessor(
+      CorrelatorConfig config,
+      WindowEmission.Spans spans,
+      CorrelatorMetrics metrics,
+      SpanFlush spanFlush) {
     this.config = config;
+    this.spanFlush = spanFlush;
     this.window = config.window();
     this.spans = spans;
     this.metrics = metrics;
@@ -235,15 +241,22 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
           due.add(closing.next().key);
         }
       }
+      List<Record<String, WindowResult>> results = new ArrayList<>(due.size());
       for (Bytes closeKey : due) {
-        emit(StateKeys.windowOfClose(closeKey));
+        Record<String, WindowResult> result = emit(StateKeys.windowOfClose(closeKey));
+        if (result != null) {
+          results.add(result);
+        }
         closeIndex.delete(closeKey);
       }
+      // The spans first: a result that reaches the output topic has its spans at the backend.
+      spanFlush.awaitExport();
+      results.forEach(context::forward);
     } while (due.size() == BATCH);
     nextCloseTime = firstCloseTime();
   }
 
-  private void emit(Bytes windowKey) {
+  private Record<String, WindowResult> emit(Bytes windowKey) {
     String groupKey = StateKeys.groupKeyOfWindow(windowKey);
     byte[] key = StateKeys.groupKeyBytesOfWindow(windowKey);
     long start = StateKeys.windowStart(windowKey);
@@ -264,20 +277,16 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
           start,
           end,
           groupKey);
-      return;
+      return null;
     }
     Finished finished = emission.finish(now);
     RecordHeaders headers = new RecordHeaders();
     config
         .injector()
         .inject(Context.root().with(finished.aggregate()), headers, KafkaHeadersSetter.INSTANCE);
-    context.forward(
-        new Record<>(
-            groupKey,
-            finished.result(),
-            finished.result().getLastEventTime().toEpochMilli(),
-            headers));
     metrics.windowEmitted(finished.links(), finished.chunks());
+    return new Record<>(
+        groupKey, finished.result(), finished.result().getLastEventTime().toEpochMilli(), headers);
   }
 
   /**

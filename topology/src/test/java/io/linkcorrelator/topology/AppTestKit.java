@@ -38,17 +38,26 @@ final class AppTestKit {
 
   private AppTestKit() {}
 
-  /** Creates the topics and writes a configuration file for them. */
-  static Path config(EmbeddedKafka kafka, Path dir, String applicationId, String... extraLines) {
+  /** The input (4 partitions), output and dead-letter topics. */
+  static void createTopics(EmbeddedKafka kafka) {
     kafka.createTopic(INPUT, 4);
     kafka.createTopics(1, OUTPUT, DEAD_LETTERS);
+  }
+
+  /**
+   * Writes a configuration file: exactly-once, tumbling 10 s windows with 1 s grace, 4 s sessions
+   * so that a killed instance's partitions move on quickly; {@code extraLines} override.
+   */
+  static Path config(Path dir, String name, String applicationId, String... extraLines) {
     List<String> lines =
         new ArrayList<>(
             List.of(
                 "application.id=" + applicationId,
                 "processing.guarantee=exactly_once_v2",
                 "commit.interval.ms=200",
-                "state.dir=" + dir.resolve("state-" + applicationId),
+                "state.dir=" + dir.resolve("state-" + name),
+                "session.timeout.ms=6000",
+                "heartbeat.interval.ms=1000",
                 "correlator.input.topics=" + INPUT,
                 "correlator.output.topic=" + OUTPUT,
                 "correlator.dead.letter.topic=" + DEAD_LETTERS,
@@ -56,7 +65,7 @@ final class AppTestKit {
                 "correlator.window.size.ms=10000",
                 "correlator.window.grace.ms=1000"));
     lines.addAll(List.of(extraLines));
-    Path file = dir.resolve(applicationId + ".properties");
+    Path file = dir.resolve(name + ".properties");
     try {
       Files.writeString(file, String.join("\n", lines));
     } catch (IOException e) {

@@ -22,8 +22,18 @@ final class CorrelatorProcess implements AutoCloseable {
     this.log = log;
   }
 
+  /**
+   * Starts the correlator; its output goes to {@code target/it-logs/<logName>.log}, kept after the
+   * test for a look at what happened.
+   */
   static CorrelatorProcess start(
-      Path config, Map<String, String> env, Path log, String... jvmOptions) {
+      Path config, Map<String, String> env, String logName, String... jvmOptions) {
+    Path log = Path.of("target", "it-logs", logName + ".log").toAbsolutePath();
+    try {
+      java.nio.file.Files.createDirectories(log.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new java.util.ArrayList<>();
     command.add(java);
