@@ -6,7 +6,6 @@ import io.linkcorrelator.embedded.ReceivedSpan;
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
 import java.time.Duration;
-import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -120,8 +119,12 @@ final class ResultPrinter implements AutoCloseable {
         links);
   }
 
-  private static LocalTime time(long epochMillis) {
-    return java.time.Instant.ofEpochMilli(epochMillis).atZone(ZoneId.systemDefault()).toLocalTime();
+  private static final java.time.format.DateTimeFormatter TIME =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
+
+  private static String time(long epochMillis) {
+    return TIME.format(
+        java.time.Instant.ofEpochMilli(epochMillis).atZone(ZoneId.systemDefault()).toLocalTime());
   }
 
   int windows() {

@@ -279,10 +279,11 @@ public final class OtlpReceiver implements AutoCloseable {
 
   private synchronized void record(ExportTraceServiceRequest request, String transport) {
     requests++;
+    long now = System.currentTimeMillis() * 1_000_000L;
     for (ResourceSpans resourceSpans : request.getResourceSpansList()) {
       for (ScopeSpans scopeSpans : resourceSpans.getScopeSpansList()) {
         for (Span span : scopeSpans.getSpansList()) {
-          spans.add(new ReceivedSpan(span, resourceSpans.getResource(), transport));
+          spans.add(new ReceivedSpan(span, resourceSpans.getResource(), transport, now));
         }
       }
     }

@@ -18,8 +18,10 @@ import java.util.Map;
  * @param span the span exactly as decoded from the {@code ExportTraceServiceRequest}
  * @param resource the resource of its {@code ResourceSpans}
  * @param transport {@code "http/protobuf"} or {@code "grpc"}
+ * @param receivedAtEpochNanos when the receiver got it (wall clock, to compare with the span's end)
  */
-public record ReceivedSpan(Span span, Resource resource, String transport) {
+public record ReceivedSpan(
+    Span span, Resource resource, String transport, long receivedAtEpochNanos) {
 
   private static final HexFormat HEX = HexFormat.of();
 

@@ -280,20 +280,9 @@ class LinkingTest {
       assertThat(harness.counter("correlator.records", "invalid_key")).isEqualTo(1);
       assertThat(harness.counter("correlator.records", "invalid_value")).isEqualTo(1);
       assertThat(harness.counter("correlator.records", "tombstone")).isEqualTo(1);
-      List<TestRecord<byte[], byte[]>> deadLetters =
-          harness
-              .driver
-              .createOutputTopic(
-                  CorrelatorHarness.DEAD_LETTERS,
-                  new ByteArrayDeserializer(),
-                  new ByteArrayDeserializer())
-              .readRecordsToList();
+      List<TestRecord<byte[], byte[]>> deadLetters = deadLetters(harness);
       assertThat(deadLetters)
-          .extracting(
-              r ->
-                  new String(
-                      r.headers().lastHeader("__streams.errors.message").value(),
-                      StandardCharsets.UTF_8))
+          .extracting(LinkingTest::reason)
           .satisfiesExactly(
               reason ->
                   assertThat(reason).startsWith("invalid_key: no group key (null record key)"),

@@ -1,0 +1,196 @@
+package io.linkcorrelator.bench;
+
+import io.linkcorrelator.bench.DriverRun.Result;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What linking costs, in one run on identical pre-generated records: A (a plain windowed count), B
+ * (a naive list of traceparents in the aggregate) and C (the correlator), at several window sizes,
+ * then the correlator end to end on the embedded broker. Prints a table of absolute numbers and
+ * ratios against A.
+ *
+ * <pre>
+ * ./mvnw -B -q package -DskipTests &amp;&amp; java -jar bench/target/link-correlator-bench.jar
+ * options: --records N (200000) --sizes 10,1000,100000 --iterations 3 --time-limit-seconds 20
+ *          --e2e-records 20000 (0 skips the end-to-end run)
+ * </pre>
+ */
+public final class Bench {
+
+  static {
+    if (System.getProperty("log4j2.configurationFile") == null) {
+      System.setProperty("log4j2.configurationFile", "classpath:log4j2-bench.xml");
+    }
+  }
+
+  private Bench() {}
+
+  /**
+   * What one variant measured at one window size: the median run, or the run that hit the limit.
+   */
+  record Measured(Variant variant, int perWindow, Result result) {}
+
+  /**
+   * Runs the benchmark and prints the table.
+   *
+   * @param args options, see the class documentation
+   * @throws Exception when a run fails
+   */
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = options(args);
+    int records = Integer.parseInt(options.getOrDefault("records", "200000"));
+    int iterations = Integer.parseInt(options.getOrDefault("iterations", "3"));
+    long limit =
+        TimeUnit.SECONDS.toNanos(Long.parseLong(options.getOrDefault("time-limit-seconds", "20")));
+    int e2eRecords = Integer.parseInt(options.getOrDefault("e2e-records", "20000"));
+    List<Integer> sizes =
+        List.of(options.getOrDefault("sizes", "10,1000,100000").split(",")).stream()
+            .map(Integer::parseInt)
+            .toList();
+
+    System.out.printf(
+        "Link Correlator benchmark: %,d records per configuration, %d measured iterations after a warm-up, %d s limit per run%n",
+        records, iterations, TimeUnit.NANOSECONDS.toSeconds(limit));
+    System.out.printf(
+        "machine: %d cores, %s %s, %s, max heap %d MB%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.vm.name"),
+        System.getProperty("java.version"),
+        System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+        Runtime.getRuntime().maxMemory() / (1024 * 1024));
+
+    List<Measured> table = new ArrayList<>();
+    for (int perWindow : sizes) {
+      Workload workload = Workload.of(records, perWindow);
+      for (Variant variant : Variant.values()) {
+        Result result = measure(variant, workload, iterations, limit);
+        table.add(new Measured(variant, perWindow, result));
+        System.out.printf(
+            "  measured %-13s at %,7d per window: %,.0f records/s%s%n",
+            variant.label,
+            perWindow,
+            result.recordsPerSecond(),
+            result.complete() ? "" : " (time limit hit)");
+      }
+    }
+    print(table);
+
+    if (e2eRecords > 0) {
+      EndToEnd.Result e2e = EndToEnd.run(e2eRecords, 20);
+      System.out.printf(
+          "%nend to end (embedded broker, exactly_once_v2, OTLP/HTTP): %,d records in %.1f s = %,.0f records/s; %d windows;"
+              + " window close -> aggregate span at the receiver: p50 %.0f ms, p99 %.0f ms%n",
+          e2e.records(),
+          e2e.nanos() / 1e9,
+          e2e.records() * 1e9 / e2e.nanos(),
+          e2e.windows(),
+          e2e.p50Millis(),
+          e2e.p99Millis());
+    }
+  }
+
+  static Result measure(Variant variant, Workload workload, int iterations, long limitNanos) {
+    Result warmUp = DriverRun.run(variant, workload, limitNanos);
+    if (!warmUp.complete() || iterations == 0) {
+      return warmUp;
+    }
+    List<Result> runs = new ArrayList<>();
+    for (int i = 0; i < iterations; i++) {
+      Result run = DriverRun.run(variant, workload, limitNanos);
+      if (!run.complete()) {
+        return run;
+      }
+      runs.add(run);
+    }
+    runs.sort(Comparator.comparingDouble(Result::recordsPerSecond));
+    return runs.get(runs.size() / 2);
+  }
+
+  static void print(List<Measured> table) {
+    System.out.printf(
+        "%n| contributors per window | variant | records/s | vs A | state bytes written per contributor | allocated per record | allocated closing one window (most) | links exported |%n");
+    System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
+    Map<Integer, Map<Variant, Result>> bySize = new LinkedHashMap<>();
+    table.forEach(
+        m ->
+            bySize
+                .computeIfAbsent(m.perWindow(), k -> new EnumMap<>(Variant.class))
+                .put(m.variant(), m.result()));
+    bySize.forEach(
+        (size, results) -> {
+          double baseline = results.get(Variant.BASELINE).recordsPerSecond();
+          results.forEach(
+              (variant, r) ->
+                  System.out.printf(
+                      "| %,d | %s | %s%,.0f | %s%.2f× | %.1f | %,.0f B | %s | %,d |%n",
+                      size,
+                      variant.label,
+                      r.complete() ? "" : "≤ ",
+                      r.recordsPerSecond(),
+                      r.complete() ? "" : "≤ ",
+                      r.recordsPerSecond() / baseline,
+                      r.stateBytesPerRecord(),
+                      r.allocatedPerRecord(),
+                      r.complete()
+                          ? String.format("%,.1f MB", r.maxAllocatedAtClose() / 1e6)
+                          : "(not reached)",
+                      r.links()));
+        });
+    System.out.println();
+    targets(bySize);
+  }
+
+  private static void targets(Map<Integer, Map<Variant, Result>> bySize) {
+    Map<Variant, Result> at1000 = bySize.get(1_000);
+    Map<Variant, Result> at10 = bySize.get(10);
+    Map<Variant, Result> at100k = bySize.get(100_000);
+    if (at1000 != null) {
+      double ratio =
+          at1000.get(Variant.CORRELATOR).recordsPerSecond()
+              / at1000.get(Variant.BASELINE).recordsPerSecond();
+      System.out.printf(
+          "target C >= 0.7 x A at 1,000 per window: %.2f x  %s%n",
+          ratio, ratio >= 0.7 ? "met" : "MISSED");
+    }
+    if (at10 != null && at100k != null) {
+      double cost =
+          at10.get(Variant.CORRELATOR).recordsPerSecond()
+              / at100k.get(Variant.CORRELATOR).recordsPerSecond();
+      System.out.printf(
+          "target C's per-record cost at 100,000 per window within 1.5 x its cost at 10: %.2f x  %s%n",
+          cost, cost <= 1.5 ? "met" : "MISSED");
+    }
+    if (at100k != null) {
+      Result naive = at100k.get(Variant.NAIVE);
+      double ratio = at100k.get(Variant.CORRELATOR).recordsPerSecond() / naive.recordsPerSecond();
+      System.out.printf(
+          "target C >= 10 x B at 100,000 per window: %s%.1f x  %s%n",
+          naive.complete() ? "" : ">= ", ratio, ratio >= 10 ? "met" : "MISSED");
+    }
+    bySize.values().stream()
+        .map(results -> results.get(Variant.CORRELATOR).stateBytesPerRecord())
+        .max(Double::compare)
+        .ifPresent(
+            bytes ->
+                System.out.printf(
+                    "target <= 48 bytes of state per contributor (C, worst window size): %.1f  %s%n",
+                    bytes, bytes <= 48 ? "met" : "MISSED"));
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (!args[i].startsWith("--")) {
+        throw new IllegalArgumentException("options are --name value; got " + args[i]);
+      }
+      options.put(args[i].substring(2), args[i + 1]);
+    }
+    return options;
+  }
+}
