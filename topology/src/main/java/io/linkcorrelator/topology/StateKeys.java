@@ -89,8 +89,16 @@ final class StateKeys {
     return Bytes.wrap(bytes);
   }
 
-  static Bytes closeFrom() {
-    return Bytes.wrap(new byte[0]);
+  /** First possible close-index key at or after {@code closeTime}. */
+  static Bytes closeFrom(long closeTime) {
+    return Bytes.wrap(ByteBuffer.allocate(8).putLong(flip(closeTime)).array());
+  }
+
+  /** Past every close-index key. */
+  static Bytes closeEnd() {
+    byte[] bytes = new byte[9];
+    Arrays.fill(bytes, (byte) 0xFF);
+    return Bytes.wrap(bytes);
   }
 
   static long closeTime(Bytes closeKey) {

@@ -6,7 +6,9 @@ import io.linkcorrelator.topology.WindowEmission.Finished;
 import io.opentelemetry.context.Context;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -57,6 +59,17 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private KeyValueStore<Bytes, byte[]> closeIndex;
   private KeyValueStore<Bytes, byte[]> streamTimeStore;
   private long streamTime;
+  private long storedStreamTime;
+
+  /** Windows known to be registered, so that most records skip the store lookup. */
+  private final Map<Bytes, Boolean> registered =
+      new LinkedHashMap<>(1_024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Bytes, Boolean> eldest) {
+          return size() > 10_000;
+        }
+      };
+
   private long nextCloseTime;
 
   WindowProcessor(
@@ -80,7 +93,9 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     this.streamTimeStore = context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
     byte[] stored = streamTimeStore.get(STREAM_TIME_KEY);
     this.streamTime = stored == null ? Long.MIN_VALUE : ByteBuffer.wrap(stored).getLong();
-    this.nextCloseTime = firstCloseTime();
+    this.storedStreamTime = streamTime;
+    registered.clear(); // init after a task's state was rolled back: trust only the store
+    this.nextCloseTime = firstCloseTime(Long.MIN_VALUE);
   }
 
   @Override
@@ -118,15 +133,22 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
 
   /**
    * The correlator's own stream time: the largest event time among the records that reached the
-   * windows (kept in a store, so a restart resumes it). Not the task's stream time, which Kafka
-   * Streams advances as it reads, before the capture step can reject a far-future timestamp.
+   * windows. Not the task's stream time, which Kafka Streams advances as it reads, before the
+   * capture step can reject a far-future timestamp. It is stored whenever it registers or closes a
+   * window ({@link #persistStreamTime}), not on every record: between two such moments it only
+   * moved within open windows, so a restart that resumes from the stored value neither reopens an
+   * emitted window nor closes one early.
    */
   private long advanceStreamTime(long time) {
-    if (time > streamTime) {
-      streamTime = time;
-      streamTimeStore.put(STREAM_TIME_KEY, ByteBuffer.allocate(8).putLong(time).array());
-    }
+    streamTime = Math.max(streamTime, time);
     return streamTime;
+  }
+
+  private void persistStreamTime() {
+    if (streamTime != storedStreamTime) {
+      streamTimeStore.put(STREAM_TIME_KEY, ByteBuffer.allocate(8).putLong(streamTime).array());
+      storedStreamTime = streamTime;
+    }
   }
 
   private boolean addToTimeWindows(byte[] key, long time, long streamTime) {
@@ -197,6 +219,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
       end = Math.max(end, sessionEnd);
       spanStart = Math.min(spanStart, ByteBuffer.wrap(session.value).getLong());
       windows.delete(session.key);
+      registered.remove(session.key);
       closeIndex.delete(StateKeys.close(window.closeTime(sessionEnd), session.key));
     }
     return register(key, start, end, streamTime, spanStart);
@@ -213,11 +236,16 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
       return false;
     }
     Bytes windowKey = StateKeys.window(key, start, end);
+    if (registered.containsKey(windowKey)) {
+      return true;
+    }
     if (windows.get(windowKey) == null) {
       windows.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
       closeIndex.put(StateKeys.close(closeTime, windowKey), EMPTY);
       nextCloseTime = Math.min(nextCloseTime, closeTime);
+      persistStreamTime();
     }
+    registered.put(windowKey, Boolean.TRUE);
     return true;
   }
 
@@ -232,11 +260,12 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     if (streamTime < nextCloseTime) {
       return;
     }
+    persistStreamTime();
     List<Bytes> due = new ArrayList<>();
     do {
       due.clear();
       try (KeyValueIterator<Bytes, byte[]> closing =
-          closeIndex.range(StateKeys.closeFrom(), StateKeys.closeTo(streamTime))) {
+          closeIndex.range(StateKeys.closeFrom(nextCloseTime), StateKeys.closeTo(streamTime))) {
         while (closing.hasNext() && due.size() < BATCH) {
           due.add(closing.next().key);
         }
@@ -253,7 +282,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
       spanFlush.awaitExport();
       results.forEach(context::forward);
     } while (due.size() == BATCH);
-    nextCloseTime = firstCloseTime();
+    nextCloseTime = firstCloseTime(streamTime + 1);
   }
 
   private Record<String, WindowResult> emit(Bytes windowKey) {
@@ -270,7 +299,8 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
       contributors.forEachRemaining(entry -> emission.add(ContributionSerde.decode(entry.value)));
     }
     windows.delete(windowKey);
-    freeLog(key);
+    registered.remove(windowKey);
+    freeLog(key, start);
     if (emission.count() == 0) {
       LOG.warn(
           "window [{}, {}) of key {} closed with no contributors; nothing emitted",
@@ -294,12 +324,17 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
    * among the key's open windows (all of them when none is open). Every accepted entry lies in an
    * open window that starts at or before it, and a window opened later never reaches back before
    * the entries still kept, so nothing a window needs is freed.
+   *
+   * <p>Both scans start at the closed window's start, not at the key's first possible entry:
+   * windows of a key close in the order of their ends, so every window that started earlier has
+   * closed and freed its entries already, and the store's tombstones of those deletions (which a
+   * scan would have to skip until compaction) lie below where the scans begin.
    */
-  private void freeLog(byte[] key) {
+  private void freeLog(byte[] key, long closedStart) {
     long keepFrom = Long.MAX_VALUE;
     try (KeyValueIterator<Bytes, byte[]> open =
         windows.range(
-            StateKeys.windowFrom(key, Long.MIN_VALUE), StateKeys.windowTo(key, Long.MAX_VALUE))) {
+            StateKeys.windowFrom(key, closedStart), StateKeys.windowTo(key, Long.MAX_VALUE))) {
       if (open.hasNext()) {
         keepFrom = StateKeys.windowStart(open.next().key);
       }
@@ -308,7 +343,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     do {
       free.clear();
       try (KeyValueIterator<Bytes, byte[]> entries =
-          log.range(StateKeys.logFrom(key, Long.MIN_VALUE), StateKeys.logTo(key, keepFrom - 1))) {
+          log.range(StateKeys.logFrom(key, closedStart), StateKeys.logTo(key, keepFrom - 1))) {
         while (entries.hasNext() && free.size() < BATCH) {
           free.add(entries.next().key);
         }
@@ -317,8 +352,10 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     } while (free.size() == BATCH);
   }
 
-  private long firstCloseTime() {
-    try (KeyValueIterator<Bytes, byte[]> first = closeIndex.all()) {
+  /** The earliest close time at or after {@code from} (earlier ones are all emitted). */
+  private long firstCloseTime(long from) {
+    try (KeyValueIterator<Bytes, byte[]> first =
+        closeIndex.range(StateKeys.closeFrom(from), StateKeys.closeEnd())) {
       return first.hasNext() ? StateKeys.closeTime(first.next().key) : Long.MAX_VALUE;
     }
   }
