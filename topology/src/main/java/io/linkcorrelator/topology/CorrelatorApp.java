@@ -148,6 +148,9 @@ public final class CorrelatorApp implements AutoCloseable {
           }
         });
     return AutoConfiguredOpenTelemetrySdk.builder()
+        // close() closes it after Kafka Streams: its own hook would shut it down while the
+        // stream thread may still emit a window, whose spans would then be no-ops.
+        .disableShutdownHook()
         .addPropertiesSupplier(() -> defaults)
         .addPropertiesCustomizer(properties -> fromEnv)
         .addTracerProviderCustomizer(

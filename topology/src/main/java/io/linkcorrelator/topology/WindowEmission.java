@@ -10,6 +10,7 @@ import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import java.time.Instant;
@@ -201,6 +202,13 @@ final class WindowEmission {
             .put("correlator.links.chunks", (long) chunks)
             .build());
     aggregate.end(nowMs, TimeUnit.MILLISECONDS);
+    // A no-op tracer (tracing disabled, or a provider already shut down) gives an invalid context:
+    // the result still names the window's deterministic span, never all-zero ids.
+    SpanContext context =
+        aggregate.getSpanContext().isValid()
+            ? aggregate.getSpanContext()
+            : SpanContext.create(
+                ids.traceId(), ids.spanId(), TraceFlags.getSampled(), TraceState.getDefault());
     boolean hasValues = valueCount > 0;
     java.util.Set<String> functions = spans.config().aggregateFunctions();
     WindowResult result =
@@ -218,10 +226,10 @@ final class WindowEmission {
             .setMax(hasValues && functions.contains("max") ? max : null)
             .setLinkedCount(linked)
             .setUnlinkedCount(unlinked)
-            .setTraceId(aggregate.getSpanContext().getTraceId())
-            .setSpanId(aggregate.getSpanContext().getSpanId())
+            .setTraceId(context.getTraceId())
+            .setSpanId(context.getSpanId())
             .build();
-    return new Finished(result, aggregate, links, chunks);
+    return new Finished(result, Span.wrap(context), links, chunks);
   }
 
   /**
