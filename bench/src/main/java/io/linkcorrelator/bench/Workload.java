@@ -54,8 +54,4 @@ record Workload(
   long windowMs() {
     return perWindow * SPACING_MS;
   }
-
-  int records() {
-    return windows.size() * perWindow;
-  }
 }

@@ -271,12 +271,6 @@ public final class OtlpReceiver implements AutoCloseable {
     return requests;
   }
 
-  /** Forgets every received span. */
-  public synchronized void clear() {
-    spans.clear();
-    requests = 0;
-  }
-
   private synchronized void record(ExportTraceServiceRequest request, String transport) {
     requests++;
     long now = System.currentTimeMillis() * 1_000_000L;

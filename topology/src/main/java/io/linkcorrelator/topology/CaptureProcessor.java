@@ -142,7 +142,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
         outcome.name().toLowerCase(java.util.Locale.ROOT) + ": " + reason);
   }
 
-  static String where(RecordMetadata source) {
+  private static String where(RecordMetadata source) {
     return source.topic() + "-" + source.partition() + "@" + source.offset();
   }
 }

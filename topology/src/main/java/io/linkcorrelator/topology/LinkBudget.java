@@ -53,10 +53,6 @@ final class LinkBudget {
     return true;
   }
 
-  int links() {
-    return links;
-  }
-
   int jsonChars() {
     return jsonChars;
   }
