@@ -93,15 +93,23 @@ public final class AppConfig {
   /** Injection styles (default tracecontext). */
   public static final String TRACE_INJECT = "correlator.trace.inject";
 
+  /**
+   * Port of the HTTP health and readiness endpoints, 1–65535 (default none: no HTTP server). See
+   * {@link #healthPort()}.
+   */
+  public static final String HEALTH_PORT = "correlator.health.port";
+
   /** Every correlator key, with its default ("" when it has none). */
   public static final Map<String, String> KEYS = defaults();
 
   private final CorrelatorConfig correlator;
   private final Properties streams;
+  private final int healthPort;
 
-  private AppConfig(CorrelatorConfig correlator, Properties streams) {
+  private AppConfig(CorrelatorConfig correlator, Properties streams, int healthPort) {
     this.correlator = correlator;
     this.streams = streams;
+    this.healthPort = healthPort;
   }
 
   private static Map<String, String> defaults() {
@@ -125,6 +133,7 @@ public final class AppConfig {
         EXPORT_FLUSH_TIMEOUT_MS, String.valueOf(CorrelatorConfig.DEFAULT_EXPORT_FLUSH_TIMEOUT_MS));
     keys.put(TRACE_EXTRACT, TraceFormats.DEFAULT_EXTRACT_ORDER);
     keys.put(TRACE_INJECT, TraceFormats.DEFAULT_INJECT);
+    keys.put(HEALTH_PORT, "");
     return java.util.Collections.unmodifiableMap(keys);
   }
 
@@ -201,7 +210,8 @@ public final class AppConfig {
     if (!deadLetter.isEmpty()) {
       streams.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetter);
     }
-    return new AppConfig(correlatorConfig(applicationId, correlator), streams);
+    return new AppConfig(
+        correlatorConfig(applicationId, correlator), streams, healthPort(correlator));
   }
 
   private static String correlatorKey(String envName) {
@@ -253,6 +263,18 @@ public final class AppConfig {
       builder.valueSchema(schema(schema));
     }
     return builder.build();
+  }
+
+  private static int healthPort(Map<String, String> c) {
+    if (c.get(HEALTH_PORT).isEmpty()) {
+      return 0;
+    }
+    int port = integer(c, HEALTH_PORT);
+    if (port < 1 || port > 65_535) {
+      throw new IllegalArgumentException(
+          HEALTH_PORT + " must be a port number from 1 to 65535; got '" + c.get(HEALTH_PORT) + "'");
+    }
+    return port;
   }
 
   private static WindowSpec window(Map<String, String> c) {
@@ -326,6 +348,15 @@ public final class AppConfig {
    */
   public CorrelatorConfig correlator() {
     return correlator;
+  }
+
+  /**
+   * The port of the HTTP health and readiness endpoints ({@value #HEALTH_PORT}).
+   *
+   * @return the port, or 0 when they are off (the default)
+   */
+  public int healthPort() {
+    return healthPort;
   }
 
   /**

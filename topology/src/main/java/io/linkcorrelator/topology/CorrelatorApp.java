@@ -1,5 +1,6 @@
 package io.linkcorrelator.topology;
 
+import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -24,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * OTEL_EXPORTER_OTLP_PROTOCOL} = {@code grpc} or {@code http/protobuf}, {@code
  * OTEL_RESOURCE_ATTRIBUTES}, …), the topology, and {@link KafkaStreams}. Defaults keep every link:
  * deterministic ids, and a span link limit of at least {@code correlator.links.per.span.max}.
+ *
+ * <p>Kafka Streams' and its clients' metrics go out through OpenTelemetry ({@link
+ * KafkaMetricsBridge}) with the correlator's own ({@link CorrelatorMetrics}, {@link StoreGauges},
+ * {@link DroppedSpans}); with {@code correlator.health.port} set, {@link HealthServer} answers
+ * liveness and readiness probes.
  *
  * <p>A stop (SIGTERM, Ctrl-C) closes Kafka Streams first, then flushes and closes the tracer
  * provider, so spans of windows emitted before the stop are exported. A stream thread that dies of
@@ -48,6 +55,7 @@ public final class CorrelatorApp implements AutoCloseable {
 
   private final KafkaStreams streams;
   private final OpenTelemetrySdk openTelemetry;
+  private HealthServer health;
 
   private CorrelatorApp(KafkaStreams streams, OpenTelemetrySdk openTelemetry) {
     this.streams = streams;
@@ -106,9 +114,15 @@ public final class CorrelatorApp implements AutoCloseable {
   public static CorrelatorApp start(
       AppConfig config, Map<String, String> env, Runnable onFatalError) {
     CorrelatorConfig correlator = config.correlator();
-    OpenTelemetrySdk openTelemetry = openTelemetry(correlator, env);
+    DroppedSpans dropped = new DroppedSpans();
+    OpenTelemetrySdk openTelemetry = openTelemetry(correlator, env, dropped);
+    Properties settings = config.streams();
+    KafkaMetricsBridge.install(settings, openTelemetry);
     KafkaStreams streams =
-        new KafkaStreams(CorrelatorTopology.build(correlator, openTelemetry), config.streams());
+        new KafkaStreams(CorrelatorTopology.build(correlator, openTelemetry), settings);
+    Meter meter = openTelemetry.getMeter(CorrelatorTopology.INSTRUMENTATION_NAME);
+    StoreGauges.register(meter, streams);
+    dropped.register(meter);
     streams.setUncaughtExceptionHandler(
         error -> {
           LOG.error("a stream thread failed; replacing it", error);
@@ -123,6 +137,14 @@ public final class CorrelatorApp implements AutoCloseable {
           }
         });
     CorrelatorApp app = new CorrelatorApp(streams, openTelemetry);
+    if (config.healthPort() != 0) {
+      app.health = HealthServer.start(config.healthPort(), streams::state);
+      LOG.info(
+          "health on port {}: {} and {}",
+          app.health.port(),
+          HealthServer.LIVE_PATH,
+          HealthServer.READY_PATH);
+    }
     streams.start();
     LOG.info(
         "correlating {} -> {} ({} windows, group by {}), application {}",
@@ -134,12 +156,16 @@ public final class CorrelatorApp implements AutoCloseable {
     return app;
   }
 
-  static OpenTelemetrySdk openTelemetry(CorrelatorConfig correlator, Map<String, String> env) {
+  static OpenTelemetrySdk openTelemetry(
+      CorrelatorConfig correlator, Map<String, String> env, DroppedSpans dropped) {
     int maxLinks = correlator.maxLinksPerSpan();
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.service.name", "link-correlator");
     defaults.put("otel.span.link.count.limit", String.valueOf(Math.max(maxLinks, 128)));
     defaults.put("otel.logs.exporter", "none");
+    // The SDK's own metrics under OpenTelemetry's semantic conventions, e.g. spans the batch
+    // processor drops when its queue is full: otel.sdk.processor.span.processed{error.type}.
+    defaults.put("otel.experimental.sdk.telemetry.version", "latest");
     Map<String, String> fromEnv = new HashMap<>();
     env.forEach(
         (name, value) -> {
@@ -153,6 +179,7 @@ public final class CorrelatorApp implements AutoCloseable {
         .disableShutdownHook()
         .addPropertiesSupplier(() -> defaults)
         .addPropertiesCustomizer(properties -> fromEnv)
+        .addSpanExporterCustomizer((exporter, properties) -> dropped.counting(exporter))
         .addTracerProviderCustomizer(
             (builder, properties) -> {
               requireLinkLimit(properties, maxLinks);
@@ -188,6 +215,9 @@ public final class CorrelatorApp implements AutoCloseable {
   public void close() {
     LOG.info("stopping: closing Kafka Streams");
     streams.close(CLOSE_TIMEOUT);
+    if (health != null) {
+      health.close(); // after Kafka Streams: meanwhile readiness says PENDING_SHUTDOWN
+    }
     LOG.info("stopping: flushing spans");
     openTelemetry
         .getSdkTracerProvider()

@@ -5,6 +5,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
+import java.util.concurrent.atomic.LongAccumulator;
 
 /**
  * The correlator's counters, recorded through the injected OpenTelemetry's meter {@code
@@ -17,7 +18,14 @@ import io.opentelemetry.api.metrics.Meter;
  *       logged with topic/partition/offset);
  *   <li>{@code correlator.windows.emitted}: window results written;
  *   <li>{@code correlator.links.emitted}: span links exported; {@code correlator.spans.chunks}:
- *       chunk spans exported.
+ *       chunk spans exported;
+ *   <li>{@code correlator.stream_time.lag} (gauge, seconds): the wall clock minus the correlator's
+ *       stream time (the largest event time that reached the windows of this instance), fed by
+ *       {@link #streamTime(long)}; absent until a record reached the windows;
+ *   <li>{@code correlator.export.waiting} (gauge, 1 or 0): whether window results wait for their
+ *       spans' export (see {@link SpanFlush}), fed by {@link #exportWaiting(boolean)}; 0 when an
+ *       export was not confirmed in time (the backend is down or slow) until one is again, or when
+ *       waiting is off.
  * </ul>
  */
 final class CorrelatorMetrics {
@@ -40,6 +48,8 @@ final class CorrelatorMetrics {
   private final LongCounter windows;
   private final LongCounter links;
   private final LongCounter chunks;
+  private final LongAccumulator streamTime = new LongAccumulator(Math::max, Long.MIN_VALUE);
+  private volatile boolean exportWaiting;
 
   CorrelatorMetrics(OpenTelemetry openTelemetry) {
     Meter meter = openTelemetry.getMeter("io.linkcorrelator");
@@ -67,10 +77,42 @@ final class CorrelatorMetrics {
             .setDescription("Chunk spans exported for windows beyond one span's link budget")
             .setUnit("{span}")
             .build();
+    meter
+        .gaugeBuilder("correlator.stream_time.lag")
+        .setDescription("Wall clock minus the largest event time that reached the windows")
+        .setUnit("s")
+        .buildWithCallback(
+            gauge -> {
+              long time = streamTime.get();
+              if (time != Long.MIN_VALUE) {
+                gauge.record((System.currentTimeMillis() - time) / 1_000.0);
+              }
+            });
+    meter
+        .gaugeBuilder("correlator.export.waiting")
+        .setDescription(
+            "1 while window results wait for their spans' export, 0 while they do not (an export"
+                + " was not confirmed in time, or waiting is off)")
+        .setUnit("1")
+        .ofLongs()
+        .buildWithCallback(gauge -> gauge.record(exportWaiting ? 1 : 0));
   }
 
   void record(Outcome outcome) {
     records.add(1, outcome.attributes);
+  }
+
+  /**
+   * The window step's hook for {@code correlator.stream_time.lag}: called with the stream time
+   * after each record; cheap (one atomic max).
+   */
+  void streamTime(long time) {
+    streamTime.accumulate(time);
+  }
+
+  /** {@link SpanFlush}'s hook for {@code correlator.export.waiting}: called when it changes. */
+  void exportWaiting(boolean waiting) {
+    exportWaiting = waiting;
   }
 
   void windowEmitted(long linkCount, int chunkCount) {

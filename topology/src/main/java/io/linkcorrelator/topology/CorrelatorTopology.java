@@ -100,7 +100,10 @@ public final class CorrelatorTopology {
         .process(
             () ->
                 new WindowProcessor(
-                    config, spans, metrics, new SpanFlush(flush, config.exportFlushTimeoutMs())),
+                    config,
+                    spans,
+                    metrics,
+                    new SpanFlush(flush, config.exportFlushTimeoutMs(), metrics::exportWaiting)),
             Named.as("correlator-window"),
             LOG_STORE,
             WINDOWS_STORE,

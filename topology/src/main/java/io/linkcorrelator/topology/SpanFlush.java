@@ -2,6 +2,7 @@ package io.linkcorrelator.topology;
 
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,16 +20,21 @@ final class SpanFlush {
 
   private final Supplier<CompletableResultCode> flush;
   private final long timeoutMs;
+  private final Consumer<Boolean> waiting;
   private boolean healthy = true;
   private CompletableResultCode probe;
 
   /**
    * @param flush exports everything ended so far (the SDK's {@code forceFlush}); null for none
    * @param timeoutMs how long to wait for it; 0 never waits
+   * @param waiting told whether results wait for their spans' export: now, and at every change (the
+   *     {@code correlator.export.waiting} gauge)
    */
-  SpanFlush(Supplier<CompletableResultCode> flush, long timeoutMs) {
+  SpanFlush(Supplier<CompletableResultCode> flush, long timeoutMs, Consumer<Boolean> waiting) {
     this.flush = flush;
     this.timeoutMs = timeoutMs;
+    this.waiting = waiting;
+    waiting.accept(flush != null && timeoutMs > 0);
   }
 
   /** Waits until the spans ended so far are exported, unless exports are failing. */
@@ -39,6 +45,7 @@ final class SpanFlush {
     if (!healthy) {
       if (probe != null && probe.isDone() && probe.isSuccess()) {
         healthy = true;
+        waiting.accept(true);
         LOG.info("span export confirmed again; results wait for their spans again");
       } else {
         if (probe == null || probe.isDone()) {
@@ -51,6 +58,7 @@ final class SpanFlush {
     if (!result.isSuccess()) {
       healthy = false;
       probe = null;
+      waiting.accept(false);
       LOG.warn(
           "span export not confirmed within correlator.export.flush.timeout.ms ({} ms): results"
               + " no longer wait for their spans until an export succeeds; a crash in that time"

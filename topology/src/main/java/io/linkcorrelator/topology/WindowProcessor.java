@@ -103,6 +103,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     Contribution contribution = record.value();
     long time = contribution.timestamp();
     long streamTime = advanceStreamTime(time);
+    metrics.streamTime(streamTime);
     byte[] key = StateKeys.groupKey(record.key());
     boolean accepted =
         switch (window.type()) {

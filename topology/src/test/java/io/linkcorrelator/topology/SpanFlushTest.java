@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 class SpanFlushTest {
 
   private final List<CompletableResultCode> flushes = new ArrayList<>();
+  private final List<Boolean> waiting = new ArrayList<>();
 
   private CompletableResultCode flush() {
     CompletableResultCode result = new CompletableResultCode();
@@ -19,17 +20,20 @@ class SpanFlushTest {
 
   @Test
   void waitsForAConfirmedExportWhileExportsSucceed() {
-    SpanFlush spanFlush = new SpanFlush(() -> CompletableResultCode.ofSuccess(), 1_000);
+    SpanFlush spanFlush =
+        new SpanFlush(() -> CompletableResultCode.ofSuccess(), 1_000, waiting::add);
     spanFlush.awaitExport();
     spanFlush.awaitExport();
+    assertThat(waiting).containsExactly(true);
   }
 
   @Test
   void stopsWaitingAfterAnUnconfirmedExportAndWaitsAgainOnceOneSucceeds() {
-    SpanFlush spanFlush = new SpanFlush(this::flush, 50);
+    SpanFlush spanFlush = new SpanFlush(this::flush, 50, waiting::add);
 
     spanFlush.awaitExport(); // times out: the backend is down
     assertThat(flushes).hasSize(1);
+    assertThat(waiting).containsExactly(true, false);
 
     spanFlush.awaitExport(); // no wait: starts a probe
     spanFlush.awaitExport(); // probe still running: no new flush, no wait
@@ -38,12 +42,14 @@ class SpanFlushTest {
     flushes.get(1).succeed(); // the backend is back
     spanFlush.awaitExport(); // healthy again: waits for a new flush (which times out)
     assertThat(flushes).hasSize(3);
+    assertThat(waiting).containsExactly(true, false, true, false);
   }
 
   @Test
   void aZeroTimeoutOrNoSdkNeverWaits() {
-    new SpanFlush(this::flush, 0).awaitExport();
-    new SpanFlush(null, 1_000).awaitExport();
+    new SpanFlush(this::flush, 0, waiting::add).awaitExport();
+    new SpanFlush(null, 1_000, waiting::add).awaitExport();
     assertThat(flushes).isEmpty();
+    assertThat(waiting).containsExactly(false, false);
   }
 }
