@@ -12,6 +12,7 @@ import io.opentelemetry.proto.collector.metrics.v1.MetricsServiceGrpc;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
+import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
 import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
@@ -31,6 +32,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>It also takes OTLP metrics ({@code /v1/metrics}, {@code MetricsService/Export}) and keeps the
- * latest value of each counter ({@link #counter}).
+ * latest value of each data point of every sum and gauge ({@link #metricPoints}, {@link #counter},
+ * {@link #awaitMetric}).
  *
  * <p>Every trace request is decoded as an {@code ExportTraceServiceRequest} and each span is kept
  * with its resource, links, attributes and {@code dropped_links_count} ({@link ReceivedSpan}).
@@ -75,7 +79,7 @@ public final class OtlpReceiver implements AutoCloseable {
   private final int httpPort;
   private final int grpcPort;
   private final List<ReceivedSpan> spans = new ArrayList<>();
-  private final Map<String, Long> sums = new HashMap<>();
+  private final Map<String, Map<String, Double>> metrics = new HashMap<>();
   private int requests;
   private HttpServer httpServer;
   private ExecutorService httpExecutor;
@@ -311,32 +315,105 @@ public final class OtlpReceiver implements AutoCloseable {
    * @return the value; 0 when nothing was received
    */
   public synchronized long counter(String metric, String attribute, String value) {
-    return sums.getOrDefault(metric + "|" + (attribute == null ? "" : attribute + "=" + value), 0L);
+    Double latest = metricPoints(metric).get(attribute == null ? "" : attribute + "=" + value);
+    return latest == null ? 0 : latest.longValue();
+  }
+
+  /**
+   * The names of every metric received so far (sums, gauges and histograms).
+   *
+   * @return a snapshot, sorted
+   */
+  public synchronized SortedSet<String> metricNames() {
+    return new TreeSet<>(metrics.keySet());
+  }
+
+  /**
+   * The latest value of each data point of a sum or gauge, by its attributes ({@code k=v} pairs
+   * joined by commas in the order received, "" for none), summed over the resources of one export.
+   *
+   * @param metric metric name
+   * @return a snapshot; empty when nothing was received
+   */
+  public synchronized Map<String, Double> metricPoints(String metric) {
+    return Map.copyOf(metrics.getOrDefault(metric, Map.of()));
+  }
+
+  /**
+   * Waits until the latest data points of a metric satisfy a condition.
+   *
+   * @param metric metric name
+   * @param condition on {@link #metricPoints(String)}
+   * @param timeout how long at most
+   * @return the points that satisfied it
+   * @throws AssertionError when they did not in time, saying what was received
+   */
+  public synchronized Map<String, Double> awaitMetric(
+      String metric, Predicate<Map<String, Double>> condition, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Map<String, Double> points = metricPoints(metric);
+    while (!condition.test(points)) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new AssertionError(
+            "waited "
+                + timeout
+                + " for metric "
+                + metric
+                + " to match; latest points "
+                + points
+                + " (metrics received: "
+                + metrics.keySet()
+                + ")");
+      }
+      try {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted while waiting for metric " + metric, e);
+      }
+      points = metricPoints(metric);
+    }
+    return points;
   }
 
   private synchronized void record(ExportMetricsServiceRequest request) {
-    Map<String, Long> latest = new HashMap<>();
+    Map<String, Map<String, Double>> latest = new HashMap<>();
     for (ResourceMetrics resourceMetrics : request.getResourceMetricsList()) {
       for (ScopeMetrics scopeMetrics : resourceMetrics.getScopeMetricsList()) {
         for (Metric metric : scopeMetrics.getMetricsList()) {
-          if (!metric.hasSum()) {
-            continue;
-          }
-          for (NumberDataPoint point : metric.getSum().getDataPointsList()) {
-            String key =
-                metric.getName()
-                    + "|"
-                    + point.getAttributesList().stream()
-                        .map(a -> a.getKey() + "=" + a.getValue().getStringValue())
-                        .collect(java.util.stream.Collectors.joining(","));
-            long number = point.hasAsInt() ? point.getAsInt() : (long) point.getAsDouble();
-            latest.merge(key, number, Long::sum);
+          List<NumberDataPoint> points =
+              switch (metric.getDataCase()) {
+                case SUM -> metric.getSum().getDataPointsList();
+                case GAUGE -> metric.getGauge().getDataPointsList();
+                default -> List.of();
+              };
+          Map<String, Double> values =
+              latest.computeIfAbsent(metric.getName(), name -> new HashMap<>());
+          for (NumberDataPoint point : points) {
+            String attributes =
+                point.getAttributesList().stream()
+                    .map(a -> a.getKey() + "=" + text(a.getValue()))
+                    .collect(java.util.stream.Collectors.joining(","));
+            double number = point.hasAsInt() ? point.getAsInt() : point.getAsDouble();
+            values.merge(attributes, number, Double::sum);
           }
         }
       }
     }
-    sums.putAll(latest);
+    latest.forEach(
+        (name, points) -> metrics.computeIfAbsent(name, n -> new HashMap<>()).putAll(points));
     notifyAll();
+  }
+
+  private static String text(AnyValue value) {
+    return switch (value.getValueCase()) {
+      case STRING_VALUE -> value.getStringValue();
+      case BOOL_VALUE -> String.valueOf(value.getBoolValue());
+      case INT_VALUE -> String.valueOf(value.getIntValue());
+      case DOUBLE_VALUE -> String.valueOf(value.getDoubleValue());
+      default -> value.toString().trim();
+    };
   }
 
   private void handleHttpMetrics(HttpExchange exchange) throws IOException {
