@@ -91,6 +91,88 @@ class OperationsIT {
     }
   }
 
+  @Test
+  void kafkaStreamsClientAndCorrelatorMetricsArriveAtTheReceiver() throws Exception {
+    int messages = 200;
+    int keys = 10;
+    long step = 20; // every message in the first 10 s window of its key: 10 windows stay open
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        OtlpReceiver receiver = OtlpReceiver.start()) {
+      AppTestKit.createTopics(kafka);
+      Path config = AppTestKit.config(dir, "metrics", "metrics");
+      Map<String, String> env = AppTestKit.env(kafka, receiver, false);
+      env.put("OTEL_METRICS_EXPORTER", "otlp");
+      env.put("OTEL_METRIC_EXPORT_INTERVAL", "1000");
+      Duration wait = Duration.ofSeconds(120);
+
+      try (CorrelatorProcess correlator = CorrelatorProcess.start(config, env, "metrics")) {
+        AppTestKit.send(kafka, 0, messages, keys, step);
+        double lagAtLeast =
+            (System.currentTimeMillis() - (AppTestKit.T0 + (messages - 1) * step)) / 1_000.0;
+
+        // Kafka Streams' own metrics and its clients'
+        receiver.awaitMetric("kafka.stream_thread.process_total", sumAtLeast(messages), wait);
+        receiver.awaitMetric("kafka.stream_thread.commit_latency_avg", p -> !p.isEmpty(), wait);
+        receiver.awaitMetric(
+            "kafka.consumer_fetch_manager.records_consumed_total", sumAtLeast(messages), wait);
+        receiver.awaitMetric("kafka.producer.record_send_total", sumAtLeast(1), wait);
+        // the correlator's
+        receiver.awaitMetric(
+            "correlator.records",
+            p ->
+                p.getOrDefault("correlator.outcome=linked", 0.0)
+                        + p.getOrDefault("correlator.outcome=unlinked", 0.0)
+                    == messages,
+            wait);
+        receiver.awaitMetric("correlator.windows.open", sumIs(keys), wait);
+        receiver.awaitMetric("correlator.contributors.held", sumIs(messages), wait);
+        assertThat(receiver.awaitMetric("correlator.stream_time.lag", p -> !p.isEmpty(), wait))
+            .hasEntrySatisfying("", lag -> assertThat(lag).isGreaterThanOrEqualTo(lagAtLeast));
+        assertThat(receiver.awaitMetric("correlator.export.waiting", p -> !p.isEmpty(), wait))
+            .containsExactly(Map.entry("", 1.0));
+        assertThat(receiver.awaitMetric("correlator.spans.dropped", p -> !p.isEmpty(), wait))
+            .containsExactly(Map.entry("error.type=export_failed", 0.0));
+
+        // The backend goes down while every window closes: results stop waiting, spans are lost.
+        receiver.stop();
+        AppTestKit.closeAllWindows(kafka);
+        awaitLog(correlator, "span export not confirmed", wait);
+        awaitLog(correlator, "Failed to export \\d+ spans", wait); // the exporter gave up
+        receiver.restart();
+        receiver.awaitMetric("correlator.export.waiting", sumIs(0), wait);
+        receiver.awaitMetric("correlator.spans.dropped", p -> sum(p) > 0, wait);
+        receiver.awaitMetric("otel.sdk.processor.span.processed", p -> sum(p) > 0, wait);
+        assertThat(correlator.stop()).isEqualTo(143);
+      }
+      assertThat(receiver.metricNames())
+          .as("names follow OpenTelemetry's conventions")
+          .allSatisfy(name -> assertThat(name).matches("[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+"));
+    }
+  }
+
+  private static double sum(Map<String, Double> points) {
+    return points.values().stream().mapToDouble(Double::doubleValue).sum();
+  }
+
+  private static Predicate<Map<String, Double>> sumAtLeast(double value) {
+    return points -> sum(points) >= value;
+  }
+
+  private static Predicate<Map<String, Double>> sumIs(double value) {
+    return points -> !points.isEmpty() && sum(points) == value;
+  }
+
+  private static void awaitLog(CorrelatorProcess process, String regex, Duration timeout) {
+    Pattern line = Pattern.compile(regex);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!line.matcher(AppTestKit.log(process)).find()) {
+      if (System.nanoTime() > deadline || !process.isAlive()) {
+        throw new AssertionError("no '" + regex + "' in " + process.log());
+      }
+      AppTestKit.sleep(Duration.ofMillis(200));
+    }
+  }
+
   /** A predicate over everything seen so far: the first matched, and later the second. */
   private static Predicate<List<Answer>> sawInOrder(
       Predicate<Answer> first, Predicate<Answer> then) {
