@@ -51,7 +51,9 @@ public final class CorrelatorApp implements AutoCloseable {
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(CorrelatorApp.class);
-  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  /** How long a stop waits for Kafka Streams to close, and then for the spans to flush. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
   private final KafkaStreams streams;
   private final OpenTelemetrySdk openTelemetry;
