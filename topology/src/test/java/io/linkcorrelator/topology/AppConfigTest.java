@@ -57,6 +57,30 @@ class AppConfigTest {
   }
 
   @Test
+  void theHealthEndpointsAreOffUnlessAPortIsSet() {
+    assertThat(AppConfig.of(minimal(), Map.of()).healthPort()).isZero();
+
+    AppConfig config = AppConfig.of(minimal(), Map.of("CORRELATOR_HEALTH_PORT", "8080"));
+
+    assertThat(config.healthPort()).isEqualTo(8080);
+    assertThat(config.streams()).doesNotContainKey(AppConfig.HEALTH_PORT);
+  }
+
+  @Test
+  void aHealthPortOutsideOneTo65535FailsNamingTheKey() {
+    for (String bad : new String[] {"0", "65536", "-1", "http"}) {
+      Properties properties = minimal();
+      properties.put(AppConfig.HEALTH_PORT, bad);
+
+      assertThatThrownBy(() -> AppConfig.of(properties, Map.of()))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(AppConfig.HEALTH_PORT)
+          .hasMessageContaining(bad);
+    }
+  }
+
+  @Test
   void theEnvironmentOverridesEveryKey() {
     AppConfig config =
         AppConfig.of(
