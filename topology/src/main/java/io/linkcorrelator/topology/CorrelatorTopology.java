@@ -92,6 +92,9 @@ public final class CorrelatorTopology {
                   .withKeySerde(Serdes.String())
                   .withValueSerde(ContributionSerde.INSTANCE));
     }
+    // One exporter for all tasks: the gauge starts as configured; each task's SpanFlush reports
+    // when its results stop and start waiting again.
+    metrics.exportWaiting(flush != null && config.exportFlushTimeoutMs() > 0);
     builder.addStateStore(store(LOG_STORE));
     builder.addStateStore(store(WINDOWS_STORE));
     builder.addStateStore(store(CLOSE_STORE));

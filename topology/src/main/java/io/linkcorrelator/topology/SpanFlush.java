@@ -27,19 +27,27 @@ final class SpanFlush {
   /**
    * @param flush exports everything ended so far (the SDK's {@code forceFlush}); null for none
    * @param timeoutMs how long to wait for it; 0 never waits
-   * @param waiting told whether results wait for their spans' export: now, and at every change (the
-   *     {@code correlator.export.waiting} gauge)
+   * @param waiting told when results stop waiting for their spans' export (false) and when they
+   *     wait again (true): the {@code correlator.export.waiting} gauge
    */
   SpanFlush(Supplier<CompletableResultCode> flush, long timeoutMs, Consumer<Boolean> waiting) {
     this.flush = flush;
     this.timeoutMs = timeoutMs;
     this.waiting = waiting;
-    waiting.accept(flush != null && timeoutMs > 0);
+  }
+
+  /**
+   * Whether results wait for their spans' export at all.
+   *
+   * @return false without an SDK to flush or with a zero timeout
+   */
+  boolean waits() {
+    return flush != null && timeoutMs > 0;
   }
 
   /** Waits until the spans ended so far are exported, unless exports are failing. */
   void awaitExport() {
-    if (flush == null || timeoutMs == 0) {
+    if (!waits()) {
       return;
     }
     if (!healthy) {
