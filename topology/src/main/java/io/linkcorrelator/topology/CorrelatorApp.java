@@ -4,14 +4,16 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,8 +29,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A stop (SIGTERM, Ctrl-C) closes Kafka Streams first, then flushes and closes the tracer
  * provider, so spans of windows emitted before the stop are exported. A stream thread that dies of
- * an unexpected error is logged and replaced. Bad configuration fails at start, exit code 2, with a
- * message naming the key.
+ * an unexpected error is logged and replaced, at most {@code correlator.thread.replacements.max}
+ * times per {@code correlator.thread.replacements.interval.ms}; then Kafka Streams shuts down and
+ * the process exits with status 1. Every aggregate span is sampled, whatever {@code
+ * OTEL_TRACES_SAMPLER} says. Bad configuration fails at start, exit code 2, with a message naming
+ * the key.
  */
 public final class CorrelatorApp implements AutoCloseable {
 
@@ -44,14 +49,18 @@ public final class CorrelatorApp implements AutoCloseable {
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(CorrelatorApp.class);
-  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+  private static final Set<String> SAMPLING_EVERYTHING =
+      Set.of("always_on", "parentbased_always_on");
 
   private final KafkaStreams streams;
   private final OpenTelemetrySdk openTelemetry;
+  private final Duration closeTimeout;
 
-  private CorrelatorApp(KafkaStreams streams, OpenTelemetrySdk openTelemetry) {
+  private CorrelatorApp(
+      KafkaStreams streams, OpenTelemetrySdk openTelemetry, Duration closeTimeout) {
     this.streams = streams;
     this.openTelemetry = openTelemetry;
+    this.closeTimeout = closeTimeout;
   }
 
   /**
@@ -110,10 +119,8 @@ public final class CorrelatorApp implements AutoCloseable {
     KafkaStreams streams =
         new KafkaStreams(CorrelatorTopology.build(correlator, openTelemetry), config.streams());
     streams.setUncaughtExceptionHandler(
-        error -> {
-          LOG.error("a stream thread failed; replacing it", error);
-          return StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        new ThreadReplacements(
+            config.threadReplacementsMax(), config.threadReplacementsInterval(), System::nanoTime));
     streams.setStateListener(
         (now, before) -> {
           LOG.info("Kafka Streams {} -> {}", before, now);
@@ -122,7 +129,7 @@ public final class CorrelatorApp implements AutoCloseable {
             onFatalError.run();
           }
         });
-    CorrelatorApp app = new CorrelatorApp(streams, openTelemetry);
+    CorrelatorApp app = new CorrelatorApp(streams, openTelemetry, config.closeTimeout());
     streams.start();
     LOG.info(
         "correlating {} -> {} ({} windows, group by {}), application {}",
@@ -153,6 +160,7 @@ public final class CorrelatorApp implements AutoCloseable {
         .disableShutdownHook()
         .addPropertiesSupplier(() -> defaults)
         .addPropertiesCustomizer(properties -> fromEnv)
+        .addSamplerCustomizer(CorrelatorApp::sampleEverySpan)
         .addTracerProviderCustomizer(
             (builder, properties) -> {
               requireLinkLimit(properties, maxLinks);
@@ -160,6 +168,23 @@ public final class CorrelatorApp implements AutoCloseable {
             })
         .build()
         .getOpenTelemetrySdk();
+  }
+
+  /**
+   * The aggregate spans are the correlator's output, not a sample of its work: a sampler meant for
+   * request traces (say a fleet-wide {@code OTEL_TRACES_SAMPLER=traceidratio}) would drop whole
+   * windows' links silently. So this tracer provider, which records only aggregate and chunk spans,
+   * always samples; any other configured sampler is named in a warning and not used.
+   */
+  private static Sampler sampleEverySpan(Sampler configured, ConfigProperties properties) {
+    String name = properties.getString("otel.traces.sampler");
+    if (name != null && !SAMPLING_EVERYTHING.contains(name.trim().toLowerCase(Locale.ROOT))) {
+      LOG.warn(
+          "OTEL_TRACES_SAMPLER={} is not used: the correlator records and samples every aggregate"
+              + " span (they are its output); sampling applies to your other services",
+          name);
+    }
+    return Sampler.alwaysOn();
   }
 
   private static void requireLinkLimit(ConfigProperties properties, int maxLinks) {
@@ -183,17 +208,43 @@ public final class CorrelatorApp implements AutoCloseable {
     return streams;
   }
 
-  /** Closes Kafka Streams, then flushes and closes OpenTelemetry, so no emitted span is lost. */
+  /**
+   * Closes Kafka Streams, then flushes and closes OpenTelemetry, so no emitted span is lost. When
+   * Kafka Streams does not close within {@code correlator.close.timeout.ms} its threads may still
+   * emit spans, so OpenTelemetry is left open (never closed under a running thread) and the timeout
+   * is logged.
+   */
   @Override
   public void close() {
+    stop(() -> streams.close(closeTimeout), openTelemetry, closeTimeout);
+  }
+
+  /**
+   * Stops in order: Kafka Streams first; only when its threads have stopped are the spans flushed
+   * and OpenTelemetry closed.
+   *
+   * @param closeStreams closes Kafka Streams; true when its threads stopped in time
+   * @return whether OpenTelemetry was flushed and closed
+   */
+  static boolean stop(
+      BooleanSupplier closeStreams, OpenTelemetrySdk openTelemetry, Duration timeout) {
     LOG.info("stopping: closing Kafka Streams");
-    streams.close(CLOSE_TIMEOUT);
+    if (!closeStreams.getAsBoolean()) {
+      LOG.error(
+          "stopping: Kafka Streams did not close within {} ms (correlator.close.timeout.ms);"
+              + " OpenTelemetry is not flushed or closed while stream threads may still run, so"
+              + " spans not exported yet are lost; raise the timeout (and the orchestrator's grace"
+              + " period with it)",
+          timeout.toMillis());
+      return false;
+    }
     LOG.info("stopping: flushing spans");
     openTelemetry
         .getSdkTracerProvider()
         .forceFlush()
-        .join(CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        .join(timeout.toMillis(), TimeUnit.MILLISECONDS);
     openTelemetry.close();
     LOG.info("stopped");
+    return true;
   }
 }
