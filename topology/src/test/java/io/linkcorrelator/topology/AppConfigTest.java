@@ -29,8 +29,9 @@ class AppConfigTest {
     AppConfig config = AppConfig.load(example, Map.of());
 
     assertThat(config.correlator().inputTopics()).containsExactly("orders");
-    assertThat(config.correlator().groupBy()).isEqualTo(GroupBy.valueField("customerId"));
-    assertThat(config.correlator().valueSchema().getName()).isEqualTo("Order");
+    assertThat(config.correlator().groupBy()).isEqualTo(GroupBy.valueField("customer.id"));
+    assertThat(config.correlator().valueFormat()).isEqualTo(ValueFormat.JSON);
+    assertThat(config.correlator().aggregateField()).isEqualTo("amount");
     assertThat(config.streams().getProperty("processing.guarantee")).isEqualTo("exactly_once_v2");
     assertThat(config.streams().getProperty("errors.dead.letter.queue.topic.name"))
         .isEqualTo("orders-dead-letters");
