@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.KafkaStreams;
@@ -73,14 +74,14 @@ public final class CorrelatorApp implements AutoCloseable {
       System.err.println("usage: java -jar link-correlator.jar <correlator.properties>");
       System.exit(2);
     }
+    CountDownLatch failed = new CountDownLatch(1);
     CorrelatorApp app;
     try {
       app =
           start(
               AppConfig.load(Path.of(args[0]), System.getenv()),
               System.getenv(),
-              // Not from the listener's own thread: exiting runs the hook, which closes streams.
-              () -> new Thread(() -> System.exit(1), "correlator-exit").start());
+              failed::countDown);
     } catch (IllegalArgumentException | ConfigurationException e) {
       System.err.println("configuration error: " + e.getMessage());
       LOG.error("configuration error: {}", e.getMessage());
@@ -88,6 +89,14 @@ public final class CorrelatorApp implements AutoCloseable {
       return;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "correlator-shutdown"));
+    // main stays alive until Kafka Streams fails for good: while Kafka Streams winds down into
+    // ERROR no thread of its own may keep the JVM up, which would then exit with status 0.
+    try {
+      failed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    System.exit(1); // runs the shutdown hook, which closes Kafka Streams and flushes the spans
   }
 
   /**
