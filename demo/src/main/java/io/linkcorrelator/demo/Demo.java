@@ -16,10 +16,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The one-command demo: a real Kafka broker and OTLP receiver in this JVM, traced traffic from four
- * simulated services (W3C, Datadog and B3 headers), and the correlator, which groups the orders by
- * customer in 5-second windows. As windows close it prints one line per result: the window, the
- * customer, how many orders, the aggregate trace id, and how many of the orders' producer spans
- * arrived at the receiver as links of that aggregate span.
+ * simulated services (W3C, Datadog and B3 headers) publishing JSON orders, and the correlator,
+ * which groups the orders by the JSON field {@code customer.id} in 5-second windows. As windows
+ * close it prints one line per result: the window, the customer, how many orders, the aggregate
+ * trace id, and how many of the orders' producer spans arrived at the receiver as links of that
+ * aggregate span.
  *
  * <p>Stops after {@code --duration SECONDS} (default 30; or {@code DEMO_DURATION_SECONDS}) or on
  * Ctrl-C. With {@code OTEL_EXPORTER_OTLP_ENDPOINT} set (and {@code OTEL_EXPORTER_OTLP_PROTOCOL}),
@@ -161,8 +162,8 @@ public final class Demo {
     properties.put("correlator.window.type", "tumbling");
     properties.put("correlator.window.size.ms", "5000");
     properties.put("correlator.window.grace.ms", "1000");
-    properties.put("correlator.group.by", "field:customerId");
-    properties.put("correlator.value.schema", "classpath:avro/Order.avsc");
+    properties.put("correlator.value.format", "json");
+    properties.put("correlator.group.by", "field:customer.id");
     properties.put("correlator.aggregate.field", "amount");
     return properties;
   }

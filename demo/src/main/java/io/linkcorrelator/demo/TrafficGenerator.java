@@ -2,8 +2,7 @@ package io.linkcorrelator.demo;
 
 import static java.util.Objects.requireNonNull;
 
-import io.linkcorrelator.schemas.Order;
-import io.linkcorrelator.serdes.AvroSerde;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.linkcorrelator.topology.KafkaHeadersSetter;
 import io.linkcorrelator.topology.TraceFormats;
 import io.opentelemetry.api.common.AttributeKey;
@@ -31,13 +30,15 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Traced traffic: several simulated upstream services publish orders to Kafka, each order under a
- * real OpenTelemetry producer span exported over OTLP. The services propagate the way their tracers
- * would: two with W3C {@code traceparent} (OpenTelemetry SDKs), one with Datadog headers
- * (dd-trace), one with B3 (Brave).
+ * Traced traffic: several simulated upstream services publish orders to Kafka as JSON ({@code
+ * {"orderId":"checkout-1","customer":{"id":"customer-3"},"amount":12.5,"channel":"checkout"}}),
+ * each order under a real OpenTelemetry producer span exported over OTLP. The services propagate
+ * the way their tracers would: two with W3C {@code traceparent} (OpenTelemetry SDKs), one with
+ * Datadog headers (dd-trace), one with B3 (Brave).
  *
  * <p>Runs inside the demo, or alone (e.g. in docker-compose): {@code java -cp
  * link-correlator-demo.jar io.linkcorrelator.demo.TrafficGenerator} with {@code
@@ -68,7 +69,9 @@ public final class TrafficGenerator implements AutoCloseable {
   public record Sent(String service, String customerId, long eventTime, SpanContext producerSpan) {}
 
   private final String topic;
-  private final KafkaProducer<String, Order> producer;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final KafkaProducer<String, byte[]> producer;
   private final List<SdkTracerProvider> providers = new ArrayList<>();
   private final List<Tracer> tracers = new ArrayList<>();
   private final List<TextMapPropagator> propagators = new ArrayList<>();
@@ -99,7 +102,7 @@ public final class TrafficGenerator implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG,
                 5),
             new StringSerializer(),
-            AvroSerde.of(Order.class).serializer());
+            new ByteArraySerializer());
     for (Service service : SERVICES) {
       SdkTracerProvider provider =
           SdkTracerProvider.builder()
@@ -148,13 +151,9 @@ public final class TrafficGenerator implements AutoCloseable {
     Service service = SERVICES.get(index);
     String customer = "customer-" + random.nextInt(customers);
     long now = System.currentTimeMillis();
-    Order order =
-        Order.newBuilder()
-            .setOrderId(service.name() + "-" + sent.incrementAndGet())
-            .setCustomerId(customer)
-            .setAmount(Math.round(random.nextDouble() * 20_000) / 100.0)
-            .setChannel(service.name())
-            .build();
+    String orderId = service.name() + "-" + sent.incrementAndGet();
+    byte[] order =
+        json(orderId, customer, Math.round(random.nextDouble() * 20_000) / 100.0, service);
     Span span =
         tracers
             .get(index)
@@ -163,11 +162,11 @@ public final class TrafficGenerator implements AutoCloseable {
             .setNoParent()
             .setAttribute("messaging.system", "kafka")
             .setAttribute("messaging.destination.name", topic)
-            .setAttribute("order.id", order.getOrderId())
+            .setAttribute("order.id", orderId)
             .startSpan();
     try {
-      ProducerRecord<String, Order> record =
-          new ProducerRecord<>(topic, null, now, order.getOrderId(), order);
+      ProducerRecord<String, byte[]> record =
+          new ProducerRecord<>(topic, null, now, orderId, order);
       propagators
           .get(index)
           .inject(Context.root().with(span), record.headers(), KafkaHeadersSetter.INSTANCE);
@@ -176,6 +175,19 @@ public final class TrafficGenerator implements AutoCloseable {
       span.end();
     }
     return new Sent(service.name(), customer, now, span.getSpanContext());
+  }
+
+  private static byte[] json(String orderId, String customer, double amount, Service service) {
+    Map<String, Object> order = new java.util.LinkedHashMap<>();
+    order.put("orderId", orderId);
+    order.put("customer", Map.of("id", customer));
+    order.put("amount", amount);
+    order.put("channel", service.name());
+    try {
+      return JSON.writeValueAsBytes(order);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("cannot write an order as JSON", e);
+    }
   }
 
   /**

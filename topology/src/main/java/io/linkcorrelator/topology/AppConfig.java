@@ -9,17 +9,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The application's configuration: one properties file plus environment overrides.
@@ -28,10 +37,14 @@ import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
  *   <li>Keys starting {@code correlator.} configure the correlator (see {@link #KEYS}); each can be
  *       overridden by the environment variable of the same name upper-cased with dots as
  *       underscores: {@code correlator.window.size.ms} ← {@code CORRELATOR_WINDOW_SIZE_MS}. An
- *       unknown {@code correlator.*} key or {@code CORRELATOR_*} variable is an error (a typo).
+ *       unknown {@code correlator.*} key in the file is an error (a typo).
  *   <li>Every other key is a Kafka Streams (or Kafka client) setting and passes through unchanged;
- *       {@code KAFKA_*} variables override or add them: {@code KAFKA_BOOTSTRAP_SERVERS} → {@code
- *       bootstrap.servers}.
+ *       {@code KAFKA_*} variables that name one override or add it: {@code KAFKA_BOOTSTRAP_SERVERS}
+ *       → {@code bootstrap.servers}.
+ *   <li>Environment variables are matched to known keys only. Other {@code CORRELATOR_*} and {@code
+ *       KAFKA_*} variables are ignored: those Kubernetes injects for a Service named {@code
+ *       correlator} or {@code kafka} ({@code CORRELATOR_SERVICE_HOST}, {@code CORRELATOR_PORT}, …)
+ *       with a debug line, any other with a warning.
  *   <li>OpenTelemetry is configured the standard way ({@code OTEL_*}), not here.
  * </ul>
  *
@@ -66,6 +79,9 @@ public final class AppConfig {
   /** key, header:NAME or field:PATH (default key). */
   public static final String GROUP_BY = "correlator.group.by";
 
+  /** Value format: avro, json or none (default avro with a value schema, else none). */
+  public static final String VALUE_FORMAT = "correlator.value.format";
+
   /** Avro schema of input values: a file path or classpath:RESOURCE (default none). */
   public static final String VALUE_SCHEMA = "correlator.value.schema";
 
@@ -99,17 +115,74 @@ public final class AppConfig {
    */
   public static final String HEALTH_PORT = "correlator.health.port";
 
+  /** Stream-thread replacements allowed within the interval before the client stops (default 3). */
+  public static final String THREAD_REPLACEMENTS_MAX = "correlator.thread.replacements.max";
+
+  /** The interval of {@link #THREAD_REPLACEMENTS_MAX}, ms (default 300000, five minutes). */
+  public static final String THREAD_REPLACEMENTS_INTERVAL_MS =
+      "correlator.thread.replacements.interval.ms";
+
+  /** How long a stop waits for Kafka Streams to close, ms (default 30000). */
+  public static final String CLOSE_TIMEOUT_MS = "correlator.close.timeout.ms";
+
+  /** Default of {@link #THREAD_REPLACEMENTS_MAX}: {@value}. */
+  public static final int DEFAULT_THREAD_REPLACEMENTS_MAX = 3;
+
+  /** Default of {@link #THREAD_REPLACEMENTS_INTERVAL_MS}: {@value} (five minutes). */
+  public static final long DEFAULT_THREAD_REPLACEMENTS_INTERVAL_MS = 300_000L;
+
+  /** Default of {@link #CLOSE_TIMEOUT_MS}: {@value}. */
+  public static final long DEFAULT_CLOSE_TIMEOUT_MS = 30_000L;
+
   /** Every correlator key, with its default ("" when it has none). */
   public static final Map<String, String> KEYS = defaults();
 
+  private static final Logger LOG = LoggerFactory.getLogger(AppConfig.class);
+
+  /**
+   * Variables Kubernetes injects for a Service (docker links did the same): {@code X_SERVICE_HOST},
+   * {@code X_SERVICE_PORT}, {@code X_SERVICE_PORT_NAME}, {@code X_PORT}, {@code
+   * X_PORT_9092_TCP[_PROTO|_PORT|_ADDR]}, for a Service named {@code x}, {@code x-y}, ….
+   */
+  private static final Pattern SERVICE_LINK =
+      Pattern.compile(
+          "(CORRELATOR|KAFKA)(_[A-Z0-9_]+)?_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT"
+              + "|PORT_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)");
+
+  /** Prefixes under which Kafka Streams passes a client's setting to that client. */
+  private static final List<String> CLIENT_PREFIXES =
+      List.of(
+          StreamsConfig.MAIN_CONSUMER_PREFIX,
+          StreamsConfig.RESTORE_CONSUMER_PREFIX,
+          StreamsConfig.GLOBAL_CONSUMER_PREFIX,
+          StreamsConfig.CONSUMER_PREFIX,
+          StreamsConfig.PRODUCER_PREFIX,
+          StreamsConfig.ADMIN_CLIENT_PREFIX);
+
   private final CorrelatorConfig correlator;
   private final Properties streams;
+  private final int threadReplacementsMax;
+  private final Duration threadReplacementsInterval;
+  private final Duration closeTimeout;
+  private final Map<String, String> ignoredEnvironment;
   private final int healthPort;
 
-  private AppConfig(CorrelatorConfig correlator, Properties streams, int healthPort) {
+  private AppConfig(
+      CorrelatorConfig correlator,
+      Properties streams,
+      Map<String, String> app,
+      Map<String, String> ignoredEnvironment) {
     this.correlator = correlator;
     this.streams = streams;
-    this.healthPort = healthPort;
+    this.threadReplacementsMax = integer(app, THREAD_REPLACEMENTS_MAX);
+    if (threadReplacementsMax < 0) {
+      throw new IllegalArgumentException(
+          THREAD_REPLACEMENTS_MAX + " must be >= 0; got " + threadReplacementsMax);
+    }
+    this.threadReplacementsInterval = positiveMillis(app, THREAD_REPLACEMENTS_INTERVAL_MS);
+    this.closeTimeout = positiveMillis(app, CLOSE_TIMEOUT_MS);
+    this.ignoredEnvironment = Map.copyOf(ignoredEnvironment);
+    this.healthPort = healthPort(app);
   }
 
   private static Map<String, String> defaults() {
@@ -123,6 +196,7 @@ public final class AppConfig {
     keys.put(WINDOW_GRACE_MS, "10000");
     keys.put(WINDOW_GAP_MS, "30000");
     keys.put(GROUP_BY, "key");
+    keys.put(VALUE_FORMAT, "");
     keys.put(VALUE_SCHEMA, "");
     keys.put(AGGREGATE_FIELD, "");
     keys.put(AGGREGATE_FUNCTIONS, "sum,min,max");
@@ -134,6 +208,10 @@ public final class AppConfig {
     keys.put(TRACE_EXTRACT, TraceFormats.DEFAULT_EXTRACT_ORDER);
     keys.put(TRACE_INJECT, TraceFormats.DEFAULT_INJECT);
     keys.put(HEALTH_PORT, "");
+    keys.put(THREAD_REPLACEMENTS_MAX, String.valueOf(DEFAULT_THREAD_REPLACEMENTS_MAX));
+    keys.put(
+        THREAD_REPLACEMENTS_INTERVAL_MS, String.valueOf(DEFAULT_THREAD_REPLACEMENTS_INTERVAL_MS));
+    keys.put(CLOSE_TIMEOUT_MS, String.valueOf(DEFAULT_CLOSE_TIMEOUT_MS));
     return java.util.Collections.unmodifiableMap(keys);
   }
 
@@ -167,14 +245,14 @@ public final class AppConfig {
     Map<String, String> settings = new LinkedHashMap<>();
     file.stringPropertyNames()
         .forEach(key -> settings.put(key.trim(), file.getProperty(key).trim()));
+    Map<String, String> ignored = new TreeMap<>();
     env.forEach(
         (name, value) -> {
-          if (name.startsWith("CORRELATOR_")) {
-            settings.put(correlatorKey(name), value.trim());
-          } else if (name.startsWith("KAFKA_")) {
-            settings.put(
-                name.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'),
-                value.trim());
+          String key = keyOf(name);
+          if (key != null) {
+            settings.put(key, value.trim());
+          } else if (name.startsWith("CORRELATOR_") || name.startsWith("KAFKA_")) {
+            ignored.put(name, ignore(name));
           }
         });
     Map<String, String> correlator = new LinkedHashMap<>(KEYS);
@@ -210,21 +288,58 @@ public final class AppConfig {
     if (!deadLetter.isEmpty()) {
       streams.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetter);
     }
-    return new AppConfig(
-        correlatorConfig(applicationId, correlator), streams, healthPort(correlator));
+    return new AppConfig(correlatorConfig(applicationId, correlator), streams, correlator, ignored);
   }
 
-  private static String correlatorKey(String envName) {
-    for (String key : KEYS.keySet()) {
-      if (envName(key).equals(envName)) {
-        return key;
-      }
+  /**
+   * The key a variable sets: {@code CORRELATOR_*} matched to the correlator's keys, {@code KAFKA_*}
+   * to the settings of Kafka Streams and its clients (also under their prefixes, e.g. {@code
+   * KAFKA_PRODUCER_LINGER_MS}) and to {@code topic.*}; null for any other variable.
+   */
+  private static String keyOf(String name) {
+    if (name.startsWith("CORRELATOR_")) {
+      return KEYS.keySet().stream()
+          .filter(key -> envName(key).equals(name))
+          .findFirst()
+          .orElse(null);
     }
-    throw new IllegalArgumentException(
-        "unknown environment variable "
-            + envName
-            + "; the correlator's are "
-            + new TreeSet<>(KEYS.keySet().stream().map(AppConfig::envName).toList()));
+    if (!name.startsWith("KAFKA_")) {
+      return null;
+    }
+    String key = name.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.');
+    return KafkaKeys.NAMES.contains(key) || key.startsWith(StreamsConfig.TOPIC_PREFIX) ? key : null;
+  }
+
+  /** Logs why an unknown variable is ignored and returns the reason. */
+  private static String ignore(String name) {
+    if (SERVICE_LINK.matcher(name).matches()) {
+      LOG.debug("ignoring {}: a Kubernetes service link, not a setting", name);
+      return "service link";
+    }
+    LOG.warn(
+        "ignoring environment variable {}: no such setting (the correlator's are {}; KAFKA_*"
+            + " names a Kafka Streams or client setting)",
+        name,
+        new TreeSet<>(KEYS.keySet().stream().map(AppConfig::envName).toList()));
+    return "unknown";
+  }
+
+  /** Every setting of Kafka Streams and its clients, bare and under the client prefixes. */
+  private static final class KafkaKeys {
+    static final Set<String> NAMES = names();
+
+    private static Set<String> names() {
+      Set<String> clients = new HashSet<>();
+      clients.addAll(ConsumerConfig.configNames());
+      clients.addAll(ProducerConfig.configNames());
+      clients.addAll(AdminClientConfig.configNames());
+      Set<String> names = new HashSet<>(StreamsConfig.configDef().names());
+      names.addAll(clients);
+      for (String prefix : CLIENT_PREFIXES) {
+        clients.forEach(name -> names.add(prefix + name));
+      }
+      return Set.copyOf(names);
+    }
   }
 
   /**
@@ -236,6 +351,14 @@ public final class AppConfig {
   public static String envName(String key) {
     String name = key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     return key.startsWith("correlator.") ? name : "KAFKA_" + name;
+  }
+
+  private static Duration positiveMillis(Map<String, String> c, String key) {
+    long millis = number(c, key);
+    if (millis <= 0) {
+      throw new IllegalArgumentException(key + " must be > 0; got " + millis);
+    }
+    return Duration.ofMillis(millis);
   }
 
   private static CorrelatorConfig correlatorConfig(String applicationId, Map<String, String> c) {
@@ -258,6 +381,9 @@ public final class AppConfig {
             .exportFlushTimeoutMs(number(c, EXPORT_FLUSH_TIMEOUT_MS))
             .extractor(TraceFormats.extractor(c.get(TRACE_EXTRACT)))
             .injector(TraceFormats.injector(c.get(TRACE_INJECT)));
+    if (!c.get(VALUE_FORMAT).isEmpty()) {
+      builder.valueFormat(ValueFormat.parse(c.get(VALUE_FORMAT)));
+    }
     String schema = c.get(VALUE_SCHEMA);
     if (!schema.isEmpty()) {
       builder.valueSchema(schema(schema));
@@ -357,6 +483,42 @@ public final class AppConfig {
    */
   public int healthPort() {
     return healthPort;
+  }
+
+  /**
+   * How many times within {@link #threadReplacementsInterval()} a failed stream thread is replaced;
+   * one more failure shuts the client down (and the process exits with status 1). Default {@value
+   * #DEFAULT_THREAD_REPLACEMENTS_MAX}; 0 never replaces.
+   *
+   * @return the most replacements per interval
+   */
+  public int threadReplacementsMax() {
+    return threadReplacementsMax;
+  }
+
+  /**
+   * The interval over which thread replacements are counted; default {@value
+   * #DEFAULT_THREAD_REPLACEMENTS_INTERVAL_MS} ms.
+   *
+   * @return the interval
+   */
+  public Duration threadReplacementsInterval() {
+    return threadReplacementsInterval;
+  }
+
+  /**
+   * How long a stop waits for Kafka Streams to close before giving up; default {@value
+   * #DEFAULT_CLOSE_TIMEOUT_MS} ms. An orchestrator's grace period must be longer.
+   *
+   * @return the timeout
+   */
+  public Duration closeTimeout() {
+    return closeTimeout;
+  }
+
+  /** The {@code CORRELATOR_*} and {@code KAFKA_*} variables ignored, with why. */
+  Map<String, String> ignoredEnvironment() {
+    return ignoredEnvironment;
   }
 
   /**

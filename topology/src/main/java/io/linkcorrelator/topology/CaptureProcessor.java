@@ -1,11 +1,8 @@
 package io.linkcorrelator.topology;
 
-import io.linkcorrelator.serdes.AvroSerde;
 import io.linkcorrelator.topology.CorrelatorMetrics.Outcome;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -17,9 +14,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Capture: for each input record, the group key and a {@link Contribution} naming the original
  * message (topic, partition, offset, event time), the producer span context(s) from its headers,
- * and the value to aggregate. A record that cannot be grouped (no key, undecodable value, negative
- * timestamp, tombstone) is counted and raised as an {@link InvalidRecordException}, which Kafka
- * Streams' processing exception handler logs and sends to the dead-letter topic.
+ * and the value to aggregate, from the value decoded once in the configured {@link ValueFormat}. A
+ * record that cannot be grouped (no key, undecodable value or field, negative timestamp, tombstone)
+ * is counted and raised as an {@link InvalidRecordException}, which Kafka Streams' processing
+ * exception handler logs and sends to the dead-letter topic.
  */
 final class CaptureProcessor implements Processor<byte[], byte[], String, Contribution> {
 
@@ -27,26 +25,15 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
 
   private final CorrelatorConfig config;
   private final CorrelatorMetrics metrics;
-  private final AvroSerde<GenericRecord> values;
-  private final ValueFields.Path groupField;
-  private final ValueFields.Path aggregateField;
+  private final ValueFields.Reader values;
   private final boolean repartitions;
   private ProcessorContext<String, Contribution> context;
 
   CaptureProcessor(CorrelatorConfig config, CorrelatorMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
-    this.values = config.valueSchema() == null ? null : AvroSerde.generic(config.valueSchema());
+    this.values = ValueFields.reader(config);
     this.repartitions = config.groupBy().repartitions();
-    this.groupField =
-        config.groupBy().source() == GroupBy.Source.VALUE_FIELD
-            ? ValueFields.path(config.valueSchema(), config.groupBy().name(), "correlator.group.by")
-            : null;
-    this.aggregateField =
-        config.aggregateField() == null
-            ? null
-            : ValueFields.path(
-                config.valueSchema(), config.aggregateField(), "correlator.aggregate.field");
   }
 
   @Override
@@ -74,20 +61,18 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
     if (record.value() == null) {
       throw invalid(Outcome.TOMBSTONE, "null value (tombstone)");
     }
-    GenericRecord value = null;
-    if (values != null) {
-      try {
-        value = values.deserialize(source.topic(), record.value());
-      } catch (SerializationException e) {
-        throw invalid(Outcome.INVALID_VALUE, e.getMessage());
-      }
+    ValueFields.Fields fields;
+    try {
+      fields = values.read(source.topic(), record.value()); // the value's only decoding
+    } catch (ValueFields.UnreadableValue e) {
+      throw invalid(e.outcome(), e.getMessage());
     }
-    String key = groupKey(record, value);
+    String key = groupKey(record, fields);
     if (key == null) {
       throw invalid(Outcome.INVALID_KEY, "no group key (" + describeGroupBy() + ")");
     }
-    Object aggregate = aggregateField == null ? null : aggregateField.read(value);
-    boolean hasValue = aggregate instanceof Number;
+    Double aggregate = fields.aggregate();
+    boolean hasValue = aggregate != null;
     List<TraceContext> contexts;
     try {
       contexts = config.extractor().extract(record.headers());
@@ -103,7 +88,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
             record.timestamp(),
             contexts,
             hasValue,
-            hasValue ? ((Number) aggregate).doubleValue() : 0);
+            hasValue ? aggregate : 0);
     // Headers stay with the record within the task (a late record's dead letter keeps them), but
     // are not copied into the repartition topic: the contribution already holds the contexts.
     context.forward(
@@ -112,7 +97,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
             : record.withKey(key).withValue(contribution));
   }
 
-  private String groupKey(Record<byte[], byte[]> record, GenericRecord value) {
+  private String groupKey(Record<byte[], byte[]> record, ValueFields.Fields fields) {
     return switch (config.groupBy().source()) {
       case RECORD_KEY ->
           record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
@@ -120,10 +105,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
         String header = KafkaHeadersGetter.INSTANCE.get(record.headers(), config.groupBy().name());
         yield header == null || header.isEmpty() ? null : header;
       }
-      case VALUE_FIELD -> {
-        Object field = groupField.read(value);
-        yield field == null ? null : field.toString();
-      }
+      case VALUE_FIELD -> fields.groupKey();
     };
   }
 
@@ -132,7 +114,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
     return switch (groupBy.source()) {
       case RECORD_KEY -> "null record key";
       case HEADER -> "header " + groupBy.name() + " missing or empty";
-      case VALUE_FIELD -> "value field " + groupBy.name() + " is null";
+      case VALUE_FIELD -> "value field " + groupBy.name() + " missing or null";
     };
   }
 

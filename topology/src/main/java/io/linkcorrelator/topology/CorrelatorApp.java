@@ -5,15 +5,18 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +37,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A stop (SIGTERM, Ctrl-C) closes Kafka Streams first, then flushes and closes the tracer
  * provider, so spans of windows emitted before the stop are exported. A stream thread that dies of
- * an unexpected error is logged and replaced. Bad configuration fails at start, exit code 2, with a
- * message naming the key.
+ * an unexpected error is logged and replaced, at most {@code correlator.thread.replacements.max}
+ * times per {@code correlator.thread.replacements.interval.ms}; then Kafka Streams shuts down and
+ * the process exits with status 1. Every aggregate span is sampled, whatever {@code
+ * OTEL_TRACES_SAMPLER} says. Bad configuration fails at start, exit code 2, with a message naming
+ * the key.
  */
 public final class CorrelatorApp implements AutoCloseable {
 
@@ -51,17 +57,19 @@ public final class CorrelatorApp implements AutoCloseable {
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(CorrelatorApp.class);
-
-  /** How long a stop waits for Kafka Streams to close, and then for the spans to flush. */
-  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+  private static final Set<String> SAMPLING_EVERYTHING =
+      Set.of("always_on", "parentbased_always_on");
 
   private final KafkaStreams streams;
   private final OpenTelemetrySdk openTelemetry;
+  private final Duration closeTimeout;
   private HealthServer health;
 
-  private CorrelatorApp(KafkaStreams streams, OpenTelemetrySdk openTelemetry) {
+  private CorrelatorApp(
+      KafkaStreams streams, OpenTelemetrySdk openTelemetry, Duration closeTimeout) {
     this.streams = streams;
     this.openTelemetry = openTelemetry;
+    this.closeTimeout = closeTimeout;
   }
 
   /**
@@ -74,14 +82,14 @@ public final class CorrelatorApp implements AutoCloseable {
       System.err.println("usage: java -jar link-correlator.jar <correlator.properties>");
       System.exit(2);
     }
+    CountDownLatch failed = new CountDownLatch(1);
     CorrelatorApp app;
     try {
       app =
           start(
               AppConfig.load(Path.of(args[0]), System.getenv()),
               System.getenv(),
-              // Not from the listener's own thread: exiting runs the hook, which closes streams.
-              () -> new Thread(() -> System.exit(1), "correlator-exit").start());
+              failed::countDown);
     } catch (IllegalArgumentException | ConfigurationException e) {
       System.err.println("configuration error: " + e.getMessage());
       LOG.error("configuration error: {}", e.getMessage());
@@ -89,6 +97,14 @@ public final class CorrelatorApp implements AutoCloseable {
       return;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "correlator-shutdown"));
+    // main stays alive until Kafka Streams fails for good: while Kafka Streams winds down into
+    // ERROR no thread of its own may keep the JVM up, which would then exit with status 0.
+    try {
+      failed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    System.exit(1); // runs the shutdown hook, which closes Kafka Streams and flushes the spans
   }
 
   /**
@@ -126,10 +142,8 @@ public final class CorrelatorApp implements AutoCloseable {
     StoreGauges.register(meter, streams);
     dropped.register(meter);
     streams.setUncaughtExceptionHandler(
-        error -> {
-          LOG.error("a stream thread failed; replacing it", error);
-          return StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        new ThreadReplacements(
+            config.threadReplacementsMax(), config.threadReplacementsInterval(), System::nanoTime));
     streams.setStateListener(
         (now, before) -> {
           LOG.info("Kafka Streams {} -> {}", before, now);
@@ -138,7 +152,7 @@ public final class CorrelatorApp implements AutoCloseable {
             onFatalError.run();
           }
         });
-    CorrelatorApp app = new CorrelatorApp(streams, openTelemetry);
+    CorrelatorApp app = new CorrelatorApp(streams, openTelemetry, config.closeTimeout());
     if (config.healthPort() != 0) {
       app.health = HealthServer.start(config.healthPort(), streams::state);
       LOG.info(
@@ -182,6 +196,7 @@ public final class CorrelatorApp implements AutoCloseable {
         .addPropertiesSupplier(() -> defaults)
         .addPropertiesCustomizer(properties -> fromEnv)
         .addSpanExporterCustomizer((exporter, properties) -> dropped.counting(exporter))
+        .addSamplerCustomizer(CorrelatorApp::sampleEverySpan)
         .addTracerProviderCustomizer(
             (builder, properties) -> {
               requireLinkLimit(properties, maxLinks);
@@ -189,6 +204,23 @@ public final class CorrelatorApp implements AutoCloseable {
             })
         .build()
         .getOpenTelemetrySdk();
+  }
+
+  /**
+   * The aggregate spans are the correlator's output, not a sample of its work: a sampler meant for
+   * request traces (say a fleet-wide {@code OTEL_TRACES_SAMPLER=traceidratio}) would drop whole
+   * windows' links silently. So this tracer provider, which records only aggregate and chunk spans,
+   * always samples; any other configured sampler is named in a warning and not used.
+   */
+  private static Sampler sampleEverySpan(Sampler configured, ConfigProperties properties) {
+    String name = properties.getString("otel.traces.sampler");
+    if (name != null && !SAMPLING_EVERYTHING.contains(name.trim().toLowerCase(Locale.ROOT))) {
+      LOG.warn(
+          "OTEL_TRACES_SAMPLER={} is not used: the correlator records and samples every aggregate"
+              + " span (they are its output); sampling applies to your other services",
+          name);
+    }
+    return Sampler.alwaysOn();
   }
 
   private static void requireLinkLimit(ConfigProperties properties, int maxLinks) {
@@ -212,20 +244,49 @@ public final class CorrelatorApp implements AutoCloseable {
     return streams;
   }
 
-  /** Closes Kafka Streams, then flushes and closes OpenTelemetry, so no emitted span is lost. */
+  /**
+   * Closes Kafka Streams, then flushes and closes OpenTelemetry, so no emitted span is lost. When
+   * Kafka Streams does not close within {@code correlator.close.timeout.ms} its threads may still
+   * emit spans, so OpenTelemetry is left open (never closed under a running thread) and the timeout
+   * is logged.
+   */
   @Override
   public void close() {
+    try {
+      stop(() -> streams.close(closeTimeout), openTelemetry, closeTimeout);
+    } finally {
+      if (health != null) {
+        health.close(); // after Kafka Streams: meanwhile readiness says it is shutting down
+      }
+    }
+  }
+
+  /**
+   * Stops in order: Kafka Streams first; only when its threads have stopped are the spans flushed
+   * and OpenTelemetry closed.
+   *
+   * @param closeStreams closes Kafka Streams; true when its threads stopped in time
+   * @return whether OpenTelemetry was flushed and closed
+   */
+  static boolean stop(
+      BooleanSupplier closeStreams, OpenTelemetrySdk openTelemetry, Duration timeout) {
     LOG.info("stopping: closing Kafka Streams");
-    streams.close(CLOSE_TIMEOUT);
-    if (health != null) {
-      health.close(); // after Kafka Streams: meanwhile readiness says PENDING_SHUTDOWN
+    if (!closeStreams.getAsBoolean()) {
+      LOG.error(
+          "stopping: Kafka Streams did not close within {} ms (correlator.close.timeout.ms);"
+              + " OpenTelemetry is not flushed or closed while stream threads may still run, so"
+              + " spans not exported yet are lost; raise the timeout (and the orchestrator's grace"
+              + " period with it)",
+          timeout.toMillis());
+      return false;
     }
     LOG.info("stopping: flushing spans");
     openTelemetry
         .getSdkTracerProvider()
         .forceFlush()
-        .join(CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        .join(timeout.toMillis(), TimeUnit.MILLISECONDS);
     openTelemetry.close();
     LOG.info("stopped");
+    return true;
   }
 }

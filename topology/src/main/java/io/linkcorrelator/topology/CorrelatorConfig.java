@@ -37,6 +37,7 @@ public final class CorrelatorConfig {
   private final String aggregateField;
   private final Set<String> aggregateFunctions;
   private final Schema valueSchema;
+  private final ValueFormat valueFormat;
   private final int maxLinksPerSpan;
   private final int maxLinksJsonChars;
   private final long maxFutureMs;
@@ -64,21 +65,9 @@ public final class CorrelatorConfig {
         b.aggregateField == null || b.aggregateField.isBlank() ? null : b.aggregateField;
     this.valueSchema = b.valueSchema;
     this.aggregateFunctions = b.aggregateFunctions;
-    if (valueSchema == null
-        && (aggregateField != null || groupBy.source() == GroupBy.Source.VALUE_FIELD)) {
-      throw new IllegalArgumentException(
-          "correlator.value.schema is required when correlator.group.by is a value field or correlator.aggregate.field is set");
-    }
-    if (valueSchema != null && valueSchema.getType() != Schema.Type.RECORD) {
-      throw new IllegalArgumentException(
-          "correlator.value.schema must be an Avro record schema, got " + valueSchema.getType());
-    }
-    if (groupBy.source() == GroupBy.Source.VALUE_FIELD) {
-      ValueFields.path(valueSchema, groupBy.name(), "correlator.group.by");
-    }
-    if (aggregateField != null) {
-      ValueFields.path(valueSchema, aggregateField, "correlator.aggregate.field");
-    }
+    boolean readsField = aggregateField != null || groupBy.source() == GroupBy.Source.VALUE_FIELD;
+    this.valueFormat = valueFormat(b.valueFormat, valueSchema, readsField);
+    ValueFields.validate(this);
     if (b.maxLinksPerSpan < 1) {
       throw new IllegalArgumentException(
           "correlator.links.per.span.max must be >= 1, got " + b.maxLinksPerSpan);
@@ -104,6 +93,31 @@ public final class CorrelatorConfig {
     this.exportFlushTimeoutMs = b.exportFlushTimeoutMs;
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
+  }
+
+  private static ValueFormat valueFormat(ValueFormat set, Schema schema, boolean readsField) {
+    ValueFormat format = set != null ? set : schema != null ? ValueFormat.AVRO : ValueFormat.NONE;
+    if (format == ValueFormat.AVRO && schema == null) {
+      throw new IllegalArgumentException(
+          "correlator.value.schema is required when correlator.value.format is avro");
+    }
+    if (format != ValueFormat.AVRO && schema != null) {
+      throw new IllegalArgumentException(
+          "correlator.value.schema is set but correlator.value.format is "
+              + format.name().toLowerCase(java.util.Locale.ROOT)
+              + "; the schema is read only with avro");
+    }
+    if (schema != null && schema.getType() != Schema.Type.RECORD) {
+      throw new IllegalArgumentException(
+          "correlator.value.schema must be an Avro record schema, got " + schema.getType());
+    }
+    if (format == ValueFormat.NONE && readsField) {
+      throw new IllegalArgumentException(
+          "correlator.value.format must be json or avro (with correlator.value.schema) when"
+              + " correlator.group.by is a value field or correlator.aggregate.field is set; got "
+              + (set == null ? "none (the default without a schema)" : "none"));
+    }
+    return format;
   }
 
   private static String required(String value, String key) {
@@ -171,7 +185,8 @@ public final class CorrelatorConfig {
   }
 
   /**
-   * The numeric value field aggregated into sum/min/max, or null to count only (the default).
+   * The numeric value field aggregated into sum/min/max (a dotted path, or a JSON Pointer with the
+   * {@code json} format), or null to count only (the default).
    *
    * @return the field path, or null
    */
@@ -189,13 +204,22 @@ public final class CorrelatorConfig {
   }
 
   /**
-   * The Avro schema of input values, needed to read a value field; null when values are not read
-   * (the default).
+   * The Avro schema of input values (format {@code avro}); null otherwise (the default).
    *
    * @return the schema, or null
    */
   public Schema valueSchema() {
     return valueSchema;
+  }
+
+  /**
+   * How input values are read; default {@link ValueFormat#AVRO} when a value schema is set, else
+   * {@link ValueFormat#NONE} (values are never parsed).
+   *
+   * @return the format
+   */
+  public ValueFormat valueFormat() {
+    return valueFormat;
   }
 
   /**
@@ -269,6 +293,7 @@ public final class CorrelatorConfig {
     private GroupBy groupBy = GroupBy.recordKey();
     private String aggregateField;
     private Schema valueSchema;
+    private ValueFormat valueFormat;
     private Set<String> aggregateFunctions = Set.of("sum", "min", "max");
     private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
     private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
@@ -370,13 +395,25 @@ public final class CorrelatorConfig {
     }
 
     /**
-     * Sets {@code correlator.value.schema}; required to read value fields.
+     * Sets {@code correlator.value.schema}; required by the {@code avro} value format.
      *
      * @param schema Avro record schema of the input values
      * @return this
      */
     public Builder valueSchema(Schema schema) {
       this.valueSchema = schema;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.value.format}; default {@code avro} when a value schema is set, else
+     * {@code none}.
+     *
+     * @param format how input values are read
+     * @return this
+     */
+    public Builder valueFormat(ValueFormat format) {
+      this.valueFormat = format;
       return this;
     }
 

@@ -7,8 +7,8 @@ import static java.util.Objects.requireNonNull;
  * captured contributions by the new key; each contribution still names its ORIGINAL message.
  *
  * @param source where the group key comes from
- * @param name the header name or the value field (a dotted path into nested records); null for the
- *     record key
+ * @param name the header name or the value field (a dotted path into nested records, or a JSON
+ *     Pointer for JSON values); null for the record key
  */
 public record GroupBy(Source source, String name) {
 
@@ -18,7 +18,7 @@ public record GroupBy(Source source, String name) {
     RECORD_KEY,
     /** The last header of the given name, as UTF-8. */
     HEADER,
-    /** A field of the Avro value, as its string form. */
+    /** A field of the value (Avro or JSON, see {@link ValueFormat}), as text. */
     VALUE_FIELD
   }
 
@@ -57,9 +57,9 @@ public record GroupBy(Source source, String name) {
   }
 
   /**
-   * Group by a field of the Avro value.
+   * Group by a field of the value.
    *
-   * @param path field name, or a dotted path into nested records
+   * @param path field name, a dotted path into nested records, or (JSON) a JSON Pointer
    * @return the group-by
    */
   public static GroupBy valueField(String path) {

@@ -29,8 +29,9 @@ class AppConfigTest {
     AppConfig config = AppConfig.load(example, Map.of());
 
     assertThat(config.correlator().inputTopics()).containsExactly("orders");
-    assertThat(config.correlator().groupBy()).isEqualTo(GroupBy.valueField("customerId"));
-    assertThat(config.correlator().valueSchema().getName()).isEqualTo("Order");
+    assertThat(config.correlator().groupBy()).isEqualTo(GroupBy.valueField("customer.id"));
+    assertThat(config.correlator().valueFormat()).isEqualTo(ValueFormat.JSON);
+    assertThat(config.correlator().aggregateField()).isEqualTo("amount");
     assertThat(config.streams().getProperty("processing.guarantee")).isEqualTo("exactly_once_v2");
     assertThat(config.streams().getProperty("errors.dead.letter.queue.topic.name"))
         .isEqualTo("orders-dead-letters");
@@ -134,9 +135,20 @@ class AppConfigTest {
         "classpath:nope.avsc",
         "correlator.value.schema: no class-path resource nope.avsc");
     assertFails("correlator.input.topic", "x", "unknown key correlator.input.topic");
-    assertThatThrownBy(() -> AppConfig.of(minimal(), Map.of("CORRELATOR_WINDOW_SIZE", "1")))
-        .hasMessageContaining("unknown environment variable CORRELATOR_WINDOW_SIZE")
-        .hasMessageContaining("CORRELATOR_WINDOW_SIZE_MS");
+    assertFails(
+        "correlator.value.format",
+        "xml",
+        "correlator.value.format must be one of avro, json, none; got 'xml'");
+    assertFails(
+        "correlator.thread.replacements.max",
+        "-1",
+        "correlator.thread.replacements.max must be >= 0");
+    assertFails(
+        "correlator.thread.replacements.interval.ms",
+        "0",
+        "correlator.thread.replacements.interval.ms must be > 0");
+    assertFails(
+        "correlator.close.timeout.ms", "30s", "correlator.close.timeout.ms must be a whole");
     Properties noApp = minimal();
     noApp.remove("application.id");
     assertThatThrownBy(() -> AppConfig.of(noApp, Map.of()))
@@ -147,6 +159,60 @@ class AppConfigTest {
         .hasMessageContaining("correlator.input.topics must name at least one topic");
     assertThatThrownBy(() -> AppConfig.load(Path.of("/no/such/file.properties"), Map.of()))
         .hasMessageContaining("cannot read configuration file /no/such/file.properties");
+  }
+
+  @Test
+  void kubernetesServiceLinksAndUnknownVariablesAreIgnoredNotFatal() {
+    Map<String, String> env = new java.util.HashMap<>();
+    // What Kubernetes injects for Services named correlator, correlator-health and kafka.
+    env.put("CORRELATOR_SERVICE_HOST", "10.0.0.7");
+    env.put("CORRELATOR_SERVICE_PORT", "8080");
+    env.put("CORRELATOR_SERVICE_PORT_HEALTH", "8080");
+    env.put("CORRELATOR_PORT", "tcp://10.0.0.7:8080");
+    env.put("CORRELATOR_PORT_8080_TCP", "tcp://10.0.0.7:8080");
+    env.put("CORRELATOR_PORT_8080_TCP_PROTO", "tcp");
+    env.put("CORRELATOR_PORT_8080_TCP_PORT", "8080");
+    env.put("CORRELATOR_PORT_8080_TCP_ADDR", "10.0.0.7");
+    env.put("CORRELATOR_HEALTH_SERVICE_HOST", "10.0.0.8");
+    env.put("KAFKA_SERVICE_HOST", "10.0.0.9");
+    env.put("KAFKA_PORT", "tcp://10.0.0.9:9092");
+    env.put("KAFKA_PORT_9092_TCP_ADDR", "10.0.0.9");
+    // A typo and a name that is no Kafka setting.
+    env.put("CORRELATOR_WINDOW_SIZE", "1");
+    env.put("KAFKA_HEAP_OPTS", "-Xmx1g");
+    // Real settings still apply, also a client's under its prefix.
+    env.put("CORRELATOR_WINDOW_SIZE_MS", "5000");
+    env.put("KAFKA_PRODUCER_LINGER_MS", "20");
+    env.put("KAFKA_TOPIC_SEGMENT_BYTES", "1048576");
+
+    AppConfig config = AppConfig.of(minimal(), env);
+
+    assertThat(config.correlator().window().sizeMs()).isEqualTo(5000);
+    assertThat(config.streams().getProperty("producer.linger.ms")).isEqualTo("20");
+    assertThat(config.streams().getProperty("topic.segment.bytes")).isEqualTo("1048576");
+    assertThat(config.streams())
+        .doesNotContainKeys("port", "service.host", "port.9092.tcp.addr", "heap.opts");
+    assertThat(config.ignoredEnvironment())
+        .containsEntry("CORRELATOR_SERVICE_HOST", "service link")
+        .containsEntry("CORRELATOR_SERVICE_PORT_HEALTH", "service link")
+        .containsEntry("CORRELATOR_PORT", "service link")
+        .containsEntry("CORRELATOR_PORT_8080_TCP_ADDR", "service link")
+        .containsEntry("CORRELATOR_HEALTH_SERVICE_HOST", "service link")
+        .containsEntry("KAFKA_PORT", "service link")
+        .containsEntry("KAFKA_PORT_9092_TCP_ADDR", "service link")
+        .containsEntry("CORRELATOR_WINDOW_SIZE", "unknown")
+        .containsEntry("KAFKA_HEAP_OPTS", "unknown")
+        .hasSize(14);
+  }
+
+  @Test
+  void theAppSettingsHaveTheirDocumentedDefaults() {
+    AppConfig config = AppConfig.of(minimal(), Map.of());
+
+    assertThat(config.threadReplacementsMax()).isEqualTo(3);
+    assertThat(config.threadReplacementsInterval()).isEqualTo(java.time.Duration.ofMinutes(5));
+    assertThat(config.closeTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(config.correlator().valueFormat()).isEqualTo(ValueFormat.NONE);
   }
 
   private static void assertFails(String key, String value, String message) {

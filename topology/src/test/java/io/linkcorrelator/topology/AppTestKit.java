@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -204,6 +205,37 @@ final class AppTestKit {
       }
     }
     return results;
+  }
+
+  /** Reads (read_committed) the dead-letter topic until {@code expected} letters or 60 s. */
+  static List<ConsumerRecord<byte[], byte[]>> readDeadLetters(EmbeddedKafka kafka, int expected) {
+    List<ConsumerRecord<byte[], byte[]>> letters = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "dead-letter-reader-" + System.nanoTime(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(DEAD_LETTERS));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (letters.size() < expected && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(250)).forEach(letters::add);
+      }
+    }
+    return letters;
+  }
+
+  /** The reason Kafka Streams wrote into a dead letter. */
+  static String reason(ConsumerRecord<byte[], byte[]> letter) {
+    return new String(
+        letter.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8);
   }
 
   /** "trace/span" of every link of every received span, with how often it was linked. */

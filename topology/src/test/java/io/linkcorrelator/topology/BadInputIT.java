@@ -23,14 +23,11 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.generic.GenericRecordBuilder;
 import org.apache.avro.message.BinaryMessageEncoder;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -163,7 +160,8 @@ class BadInputIT {
         }
         producer.flush();
 
-        List<ConsumerRecord<byte[], byte[]>> letters = readDeadLetters(kafka, deadLettered.size());
+        List<ConsumerRecord<byte[], byte[]>> letters =
+            AppTestKit.readDeadLetters(kafka, deadLettered.size());
         List<ConsumerRecord<String, WindowResult>> results =
             AppTestKit.readResults(
                 kafka,
@@ -200,7 +198,7 @@ class BadInputIT {
             letters.stream()
                 .collect(
                     Collectors.groupingBy(
-                        r -> reason(r).substring(0, reason(r).indexOf(':')),
+                        r -> AppTestKit.reason(r).substring(0, AppTestKit.reason(r).indexOf(':')),
                         TreeMap::new,
                         Collectors.counting()));
         assertThat(reasons)
@@ -222,12 +220,14 @@ class BadInputIT {
         for (ConsumerRecord<byte[], byte[]> letter : letters) {
           ProducerRecord<String, byte[]> sent =
               sentByTraceparent.get(traceparent(letter.headers()));
-          assertThat(sent).as("a record we sent, with its headers: %s", reason(letter)).isNotNull();
+          assertThat(sent)
+              .as("a record we sent, with its headers: %s", AppTestKit.reason(letter))
+              .isNotNull();
           assertThat(letter.value())
-              .as("original value of %s", reason(letter))
+              .as("original value of %s", AppTestKit.reason(letter))
               .isEqualTo(sent.value());
           assertThat(letter.key() == null ? null : new String(letter.key(), StandardCharsets.UTF_8))
-              .as("original key of %s", reason(letter))
+              .as("original key of %s", AppTestKit.reason(letter))
               .isEqualTo(sent.key());
         }
 
@@ -314,31 +314,5 @@ class BadInputIT {
 
   private static String traceparent(Headers headers) {
     return new String(headers.lastHeader("traceparent").value(), StandardCharsets.UTF_8);
-  }
-
-  private static String reason(ConsumerRecord<byte[], byte[]> letter) {
-    return new String(
-        letter.headers().lastHeader("__streams.errors.message").value(), StandardCharsets.UTF_8);
-  }
-
-  private static List<ConsumerRecord<byte[], byte[]>> readDeadLetters(
-      EmbeddedKafka kafka, int expected) {
-    List<ConsumerRecord<byte[], byte[]>> letters = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "dead-letter-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(AppTestKit.DEAD_LETTERS));
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (letters.size() < expected && System.nanoTime() < deadline) {
-        consumer.poll(Duration.ofMillis(250)).forEach(letters::add);
-      }
-    }
-    return letters;
   }
 }

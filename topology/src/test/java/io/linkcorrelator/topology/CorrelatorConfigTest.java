@@ -64,7 +64,8 @@ class CorrelatorConfigTest {
   @Test
   void valueFieldsNeedASchemaThatHasThem() {
     assertThatThrownBy(() -> valid().aggregateField("amount").build())
-        .hasMessageContaining("correlator.value.schema is required");
+        .hasMessageContaining(
+            "correlator.value.format must be json or avro (with correlator.value.schema)");
     assertThatThrownBy(() -> valid().valueSchema(Order.SCHEMA$).aggregateField("amout").build())
         .hasMessageContaining("correlator.aggregate.field amout: no field amout")
         .hasMessageContaining("amount");

@@ -88,6 +88,11 @@ final class CorrelatorProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Waits for the process to end by itself; its exit code, or -1 if it still runs. */
+  int awaitExit(java.time.Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+  }
+
   /** Sends SIGKILL: a crash, with no chance to close anything. */
   void kill() throws InterruptedException {
     process.destroyForcibly();

@@ -152,7 +152,13 @@ class KubernetesManifestsTest {
 
   @Test
   void theGracePeriodOutlastsClosingKafkaStreamsAndFlushingSpans() {
-    long stopAtMostSeconds = 2 * CorrelatorApp.CLOSE_TIMEOUT.toSeconds();
+    // Kafka Streams' close, then the span flush, each bounded by correlator.close.timeout.ms.
+    long closeTimeoutMs =
+        Long.parseLong(
+            env.getOrDefault(
+                AppConfig.envName(AppConfig.CLOSE_TIMEOUT_MS),
+                String.valueOf(AppConfig.DEFAULT_CLOSE_TIMEOUT_MS)));
+    long stopAtMostSeconds = 2 * closeTimeoutMs / 1000;
 
     assertThat(pod.path("terminationGracePeriodSeconds").asLong()).isGreaterThan(stopAtMostSeconds);
   }
