@@ -114,7 +114,8 @@ public final class CorrelatorApp implements AutoCloseable {
    * @param env the environment; {@code OTEL_*} entries configure OpenTelemetry (in {@code main}
    *     this is the process environment, which the SDK reads anyway)
    * @return the running application; {@link #close()} stops it
-   * @throws IllegalArgumentException when the OpenTelemetry settings cannot keep every link
+   * @throws IllegalArgumentException when the OpenTelemetry settings cannot keep every link, or the
+   *     {@code correlator.health.port} cannot be opened
    */
   public static CorrelatorApp start(AppConfig config, Map<String, String> env) {
     return start(config, env, () -> {});
@@ -154,7 +155,13 @@ public final class CorrelatorApp implements AutoCloseable {
         });
     CorrelatorApp app = new CorrelatorApp(streams, openTelemetry, config.closeTimeout());
     if (config.healthPort() != 0) {
-      app.health = HealthServer.start(config.healthPort(), streams::state);
+      try {
+        app.health = HealthServer.start(config.healthPort(), streams::state);
+      } catch (IllegalArgumentException e) {
+        streams.close();
+        openTelemetry.close();
+        throw e;
+      }
       LOG.info(
           "health on port {}: {} and {}",
           app.health.port(),

@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -46,14 +45,15 @@ final class HealthServer implements AutoCloseable {
    *
    * @param port the port, 1–65535 (0: a free one, see {@link #port()})
    * @param state the current Kafka Streams state, read on every request
+   * @throws IllegalArgumentException naming {@code correlator.health.port} when the port is taken
    */
   static HealthServer start(int port, Supplier<State> state) {
     HttpServer server;
     try {
       server = HttpServer.create(new InetSocketAddress(port), 16);
     } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot listen on " + AppConfig.HEALTH_PORT + " " + port + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          AppConfig.HEALTH_PORT + " " + port + ": cannot listen: " + e.getMessage(), e);
     }
     ExecutorService executor =
         Executors.newSingleThreadExecutor(

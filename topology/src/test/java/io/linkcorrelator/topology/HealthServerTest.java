@@ -1,6 +1,7 @@
 package io.linkcorrelator.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -48,6 +49,14 @@ class HealthServerTest {
     HttpResponse<String> response = get(HealthServer.LIVE_PATH);
     assertThat(response.statusCode()).isEqualTo(failed ? 503 : 200);
     assertThat(response.body()).contains(failed ? "\"status\":\"DOWN\"" : "\"status\":\"UP\"");
+  }
+
+  @Test
+  void aPortInUseFailsNamingTheKey() {
+    assertThatThrownBy(() -> HealthServer.start(server.port(), state::get))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(AppConfig.HEALTH_PORT)
+        .hasMessageContaining(String.valueOf(server.port()));
   }
 
   @Test
