@@ -15,7 +15,8 @@ import io.opentelemetry.api.metrics.Meter;
  *       (counted in a window), {@code late} (after its window closed), {@code invalid_key}, {@code
  *       invalid_value}, {@code invalid_timestamp}, {@code tombstone} (not counted in any window;
  *       logged with topic/partition/offset);
- *   <li>{@code correlator.windows.emitted}: window results written;
+ *   <li>{@code correlator.windows.emitted}: window results written; {@code
+ *       correlator.windows.failed}: closed windows whose emission failed (logged with the reason);
  *   <li>{@code correlator.links.emitted}: span links exported; {@code correlator.spans.chunks}:
  *       chunk spans exported.
  * </ul>
@@ -38,6 +39,7 @@ final class CorrelatorMetrics {
 
   private final LongCounter records;
   private final LongCounter windows;
+  private final LongCounter failedWindows;
   private final LongCounter links;
   private final LongCounter chunks;
 
@@ -53,6 +55,12 @@ final class CorrelatorMetrics {
         meter
             .counterBuilder("correlator.windows.emitted")
             .setDescription("Window results written to the output topic")
+            .setUnit("{window}")
+            .build();
+    failedWindows =
+        meter
+            .counterBuilder("correlator.windows.failed")
+            .setDescription("Closed windows whose result could not be emitted")
             .setUnit("{window}")
             .build();
     links =
@@ -77,5 +85,9 @@ final class CorrelatorMetrics {
     windows.add(1);
     links.add(linkCount);
     chunks.add(chunkCount);
+  }
+
+  void windowFailed() {
+    failedWindows.add(1);
   }
 }

@@ -131,7 +131,13 @@ public record WindowSpec(WindowType type, long sizeMs, long advanceMs, long gapM
    * @return the close time; the window is closed when stream time is at or past it
    */
   long closeTime(long endMs) {
-    return endMs + gapMs + graceMs;
+    return plus(plus(endMs, gapMs), graceMs);
+  }
+
+  /** {@code a + b}, saturated at {@link Long#MAX_VALUE} (b is never negative here). */
+  static long plus(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
   }
 
   /** The time difference of sliding windows. */

@@ -1,0 +1,72 @@
+package io.linkcorrelator.topology;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+
+/**
+ * Session windows, as Kafka Streams' {@code KStreamSessionWindowAggregate}: a record at {@code t}
+ * merges with every session of its key that ends at or after {@code t - gap} and starts at or
+ * before {@code t + gap}; the record is late only when the merged session has closed (its last
+ * record plus gap plus grace is before stream time). Like the DSL, whose session store no longer
+ * returns a session in the last millisecond before it closes, such a session is not merged: the
+ * record starts a session of its own.
+ */
+final class SessionWindowRule implements WindowRule {
+
+  private final WindowSpec spec;
+  private final OpenWindows windows;
+  private final ContributorLog log;
+
+  SessionWindowRule(WindowSpec spec, OpenWindows windows, ContributorLog log) {
+    this.spec = spec;
+    this.windows = windows;
+    this.log = log;
+  }
+
+  @Override
+  public boolean assign(byte[] key, long time, long streamTime, long now) {
+    long gap = spec.gapMs();
+    long visibleFromEnd = time - gap;
+    long latestStart = WindowSpec.plus(time, gap);
+    List<Bytes> merged = new ArrayList<>();
+    long start = time;
+    long end = WindowSpec.plus(time, 1);
+    long spanStart = now;
+    Bytes reaching = windows.lastStartingBy(key, time - gap);
+    List<KeyValue<Bytes, byte[]>> later = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> sessions =
+        windows.starting(key, time - gap + 1, latestStart)) {
+      sessions.forEachRemaining(later::add);
+    }
+    List<Bytes> candidates = new ArrayList<>();
+    if (reaching != null) {
+      candidates.add(reaching);
+    }
+    later.forEach(session -> candidates.add(session.key));
+    for (Bytes session : candidates) {
+      long sessionStart = StateKeys.windowStart(session);
+      long sessionEnd = StateKeys.windowEnd(session);
+      if (sessionEnd - 1 < visibleFromEnd || sessionStart > latestStart) {
+        continue;
+      }
+      start = Math.min(start, sessionStart);
+      end = Math.max(end, sessionEnd);
+      spanStart = Math.min(spanStart, windows.spanStart(session, now));
+      merged.add(session);
+    }
+    if (spec.closeTime(end) <= streamTime) {
+      return false;
+    }
+    merged.forEach(windows::remove);
+    return windows.register(key, start, end, streamTime, spanStart);
+  }
+
+  /** Sessions do not overlap: keeps the entries from the key's next open session on. */
+  @Override
+  public void free(byte[] key, long closedStart) {
+    log.free(key, closedStart, windows.earliestStart(key, closedStart));
+  }
+}
