@@ -19,17 +19,24 @@ final class SessionWindowRule implements WindowRule {
   private final WindowSpec spec;
   private final OpenWindows windows;
   private final ContributorLog log;
+  private final StoredLong latestEnd;
 
-  SessionWindowRule(WindowSpec spec, OpenWindows windows, ContributorLog log) {
+  SessionWindowRule(
+      WindowSpec spec, OpenWindows windows, ContributorLog log, StoredLong latestEnd) {
     this.spec = spec;
     this.windows = windows;
     this.log = log;
+    this.latestEnd = latestEnd;
   }
 
   @Override
   public boolean assign(byte[] key, long time, long streamTime, long now) {
     long gap = spec.gapMs();
-    long visibleFromEnd = time - gap;
+    // As the DSL's session store, which returns only sessions within its retention (gap + grace)
+    // of the latest session end it stored: a session whose last millisecond is at or before
+    // latestEnd - gap - grace is not merged (though it may close only a little later), and the
+    // record starts a session of its own.
+    long visibleFromEnd = Math.max(time - gap, latestEnd.get() - gap - spec.graceMs() + 1);
     long latestStart = WindowSpec.plus(time, gap);
     List<Bytes> merged = new ArrayList<>();
     long start = time;
@@ -61,6 +68,7 @@ final class SessionWindowRule implements WindowRule {
       return false;
     }
     merged.forEach(windows::remove);
+    latestEnd.advanceTo(end - 1);
     return windows.register(key, start, end, streamTime, spanStart);
   }
 

@@ -1,6 +1,5 @@
 package io.linkcorrelator.topology;
 
-import java.nio.ByteBuffer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -10,9 +9,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * the task's stream time, which Kafka Streams advances as it reads, before the capture step can
  * reject a far-future timestamp.
  *
- * <p>The window rules only ask {@link #observe} and {@link #current}; how progress is measured
- * (here: the maximum event time) is this class's alone, so that another measure (e.g. the minimum
- * over upstream partitions after a repartition) can replace it.
+ * <p>The window rules are handed the value of {@link #observe}; how progress is measured (here: the
+ * largest event time) is this class's alone, so that another measure (e.g. the least over upstream
+ * partitions after a repartition) can replace it without touching them.
  *
  * <p>It is stored by {@link #checkpoint()} whenever a window is registered or closed, not on every
  * record: between two such moments it only moved within open windows, so a restart that resumes
@@ -20,34 +19,23 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class StreamTime {
 
-  private static final Bytes KEY = Bytes.wrap(new byte[] {0});
-
-  private final KeyValueStore<Bytes, byte[]> store;
-  private long current;
-  private long stored;
+  private final StoredLong value;
 
   StreamTime(KeyValueStore<Bytes, byte[]> store) {
-    this.store = store;
-    byte[] value = store.get(KEY);
-    this.current = value == null ? Long.MIN_VALUE : ByteBuffer.wrap(value).getLong();
-    this.stored = current;
+    this.value = new StoredLong(store, (byte) 0);
   }
 
   /** Takes a record's event time into account and returns the stream time after it. */
   long observe(long eventTime) {
-    current = Math.max(current, eventTime);
-    return current;
+    return value.advanceTo(eventTime);
   }
 
   long current() {
-    return current;
+    return value.get();
   }
 
   /** Stores the current value, if it moved. */
   void checkpoint() {
-    if (current != stored) {
-      store.put(KEY, ByteBuffer.allocate(8).putLong(current).array());
-      stored = current;
-    }
+    value.checkpoint();
   }
 }

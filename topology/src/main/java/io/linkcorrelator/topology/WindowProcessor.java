@@ -14,6 +14,7 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +51,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private ContributorLog log;
   private OpenWindows windows;
   private StreamTime streamTime;
+  private StoredLong latestSessionEnd;
   private WindowRule rule;
 
   WindowProcessor(
@@ -72,8 +74,11 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
             context.getStateStore(CorrelatorTopology.WINDOWS_STORE),
             context.getStateStore(CorrelatorTopology.CLOSE_STORE),
             config.window());
-    this.streamTime = new StreamTime(context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE));
-    this.rule = WindowRule.of(config.window(), windows, log);
+    KeyValueStore<Bytes, byte[]> times =
+        context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
+    this.streamTime = new StreamTime(times);
+    this.latestSessionEnd = new StoredLong(times, (byte) 1);
+    this.rule = WindowRule.of(config.window(), windows, log, latestSessionEnd);
     context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> emitDue());
   }
 
@@ -90,6 +95,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     }
     if (windows.takeRegistered()) {
       streamTime.checkpoint();
+      latestSessionEnd.checkpoint();
     }
     emitDue();
     if (!accepted) {

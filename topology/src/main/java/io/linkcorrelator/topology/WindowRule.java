@@ -22,11 +22,17 @@ interface WindowRule {
    */
   void free(byte[] key, long closedStart);
 
-  static WindowRule of(WindowSpec spec, OpenWindows windows, ContributorLog log) {
+  /**
+   * The rule of the window type.
+   *
+   * @param latestEnd a stored value for the session rule (the latest session end it stored)
+   */
+  static WindowRule of(
+      WindowSpec spec, OpenWindows windows, ContributorLog log, StoredLong latestEnd) {
     return switch (spec.type()) {
       case TUMBLING, HOPPING -> new TimeWindowRule(spec, windows, log);
       case SLIDING -> new SlidingWindowRule(spec, windows, log);
-      case SESSION -> new SessionWindowRule(spec, windows, log);
+      case SESSION -> new SessionWindowRule(spec, windows, log, latestEnd);
       default -> throw new IllegalArgumentException("unsupported window type " + spec.type());
     };
   }
