@@ -37,11 +37,12 @@ final class SlidingWindowRule implements WindowRule {
     boolean joins =
         windows.register(key, time - difference, WindowSpec.plus(time, 1), streamTime, now)
             || openWindowHolds(key, time, streamTime);
-    if (!joins) {
-      return false;
+    if (joins || log.any(key, WindowSpec.plus(time, 1), WindowSpec.plus(time, difference))) {
+      // Like the DSL, a record that counts nowhere still opens its right window when a record
+      // already falls in it.
+      windows.register(key, WindowSpec.plus(time, 1), rightEnd, streamTime, now);
     }
-    windows.register(key, WindowSpec.plus(time, 1), rightEnd, streamTime, now);
-    return true;
+    return joins;
   }
 
   /** Whether a registered, still open window of key holds time: one starting in [t - d, t]. */
