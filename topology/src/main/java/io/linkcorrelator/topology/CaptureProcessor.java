@@ -2,7 +2,6 @@ package io.linkcorrelator.topology;
 
 import io.linkcorrelator.serdes.AvroSerde;
 import io.linkcorrelator.topology.CorrelatorMetrics.Outcome;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.kafka.common.errors.SerializationException;
@@ -114,16 +113,12 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
 
   private String groupKey(Record<byte[], byte[]> record, GenericRecord value) {
     return switch (config.groupBy().source()) {
-      case RECORD_KEY ->
-          record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+      case RECORD_KEY -> GroupKeys.of(record.key());
       case HEADER -> {
-        String header = KafkaHeadersGetter.INSTANCE.get(record.headers(), config.groupBy().name());
-        yield header == null || header.isEmpty() ? null : header;
+        byte[] header = GroupKeys.lastHeader(record.headers(), config.groupBy().name());
+        yield header == null || header.length == 0 ? null : GroupKeys.of(header);
       }
-      case VALUE_FIELD -> {
-        Object field = groupField.read(value);
-        yield field == null ? null : field.toString();
-      }
+      case VALUE_FIELD -> GroupKeys.ofField(groupField.read(value));
     };
   }
 
