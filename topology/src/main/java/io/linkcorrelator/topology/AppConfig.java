@@ -81,7 +81,7 @@ public final class AppConfig {
   /** Datadog link JSON characters per span (default 25000). */
   public static final String LINKS_JSON_CHARS = "correlator.links.json.max.chars";
 
-  /** How far ahead of the wall clock a timestamp may be, ms (default 86400000, one day). */
+  /** How far ahead of the wall clock a timestamp may be, ms (default 3600000, one hour). */
   public static final String MAX_FUTURE_MS = "correlator.max.future.ms";
 
   /** How long a result waits for its spans' export, ms (default 5000; 0 never waits). */

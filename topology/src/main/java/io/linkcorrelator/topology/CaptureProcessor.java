@@ -59,7 +59,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
     if (record.timestamp() < 0) {
       throw invalid(Outcome.INVALID_TIMESTAMP, "negative timestamp " + record.timestamp());
     }
-    long latest = context.currentSystemTimeMs() + config.maxFutureMs();
+    long latest = WindowSpec.plus(context.currentSystemTimeMs(), config.maxFutureMs());
     if (record.timestamp() > latest) {
       // One such record would move stream time ahead and close every open window early.
       throw invalid(

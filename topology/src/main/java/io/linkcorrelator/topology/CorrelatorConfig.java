@@ -26,8 +26,11 @@ public final class CorrelatorConfig {
   /** Default of {@code correlator.export.flush.timeout.ms}: {@value}. */
   public static final long DEFAULT_EXPORT_FLUSH_TIMEOUT_MS = 5_000L;
 
-  /** Default of {@code correlator.max.future.ms}: {@value} (one day). */
-  public static final long DEFAULT_MAX_FUTURE_MS = 86_400_000L;
+  /**
+   * Default of {@code correlator.max.future.ms}: {@value} (one hour, what Kafka 4 brokers accept by
+   * default: {@code log.message.timestamp.after.max.ms}).
+   */
+  public static final long DEFAULT_MAX_FUTURE_MS = 3_600_000L;
 
   private final String applicationId;
   private final List<String> inputTopics;
@@ -221,7 +224,7 @@ public final class CorrelatorConfig {
   /**
    * How far ahead of the wall clock a record's timestamp may be; later ones are invalid (they would
    * move stream time ahead and close every open window early). Default {@value
-   * #DEFAULT_MAX_FUTURE_MS} ms, one day.
+   * #DEFAULT_MAX_FUTURE_MS} ms, one hour.
    *
    * @return milliseconds
    */

@@ -36,16 +36,20 @@ final class SessionWindowRule implements WindowRule {
     // of the latest session end it stored: a session whose last millisecond is at or before
     // latestEnd - gap - grace is not merged (though it may close only a little later), and the
     // record starts a session of its own.
-    long visibleFromEnd = Math.max(time - gap, latestEnd.get() - gap - spec.graceMs() + 1);
+    long visibleFromEnd =
+        Math.max(
+            WindowSpec.minus(time, gap),
+            WindowSpec.plus(
+                WindowSpec.minus(WindowSpec.minus(latestEnd.get(), gap), spec.graceMs()), 1));
     long latestStart = WindowSpec.plus(time, gap);
     List<Bytes> merged = new ArrayList<>();
     long start = time;
     long end = WindowSpec.plus(time, 1);
     long spanStart = now;
-    Bytes reaching = windows.lastStartingBy(key, time - gap);
+    Bytes reaching = windows.lastStartingBy(key, WindowSpec.minus(time, gap));
     List<KeyValue<Bytes, byte[]>> later = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> sessions =
-        windows.starting(key, time - gap + 1, latestStart)) {
+        windows.starting(key, WindowSpec.plus(WindowSpec.minus(time, gap), 1), latestStart)) {
       sessions.forEachRemaining(later::add);
     }
     List<Bytes> candidates = new ArrayList<>();
@@ -56,7 +60,7 @@ final class SessionWindowRule implements WindowRule {
     for (Bytes session : candidates) {
       long sessionStart = StateKeys.windowStart(session);
       long sessionEnd = StateKeys.windowEnd(session);
-      if (sessionEnd - 1 < visibleFromEnd || sessionStart > latestStart) {
+      if (sessionEnd <= visibleFromEnd || sessionStart > latestStart) { // end is exclusive
         continue;
       }
       start = Math.min(start, sessionStart);

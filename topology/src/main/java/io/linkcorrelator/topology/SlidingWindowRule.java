@@ -30,12 +30,13 @@ final class SlidingWindowRule implements WindowRule {
   @Override
   public boolean assign(byte[] key, long time, long streamTime, long now) {
     long difference = spec.slidingDifferenceMs();
-    long rightEnd = WindowSpec.plus(time, difference + 2);
+    long rightEnd = WindowSpec.plus(WindowSpec.plus(time, difference), 2);
     if (spec.closeTime(rightEnd - 1) <= streamTime) {
       return false; // t + 1 + d <= stream time - grace
     }
     boolean joins =
-        windows.register(key, time - difference, WindowSpec.plus(time, 1), streamTime, now)
+        windows.register(
+                key, WindowSpec.minus(time, difference), WindowSpec.plus(time, 1), streamTime, now)
             || openWindowHolds(key, time, streamTime);
     if (joins || log.any(key, WindowSpec.plus(time, 1), WindowSpec.plus(time, difference))) {
       // Like the DSL, a record that counts nowhere still opens its right window when a record
@@ -49,9 +50,10 @@ final class SlidingWindowRule implements WindowRule {
   private boolean openWindowHolds(byte[] key, long time, long streamTime) {
     long difference = spec.slidingDifferenceMs();
     // A window [s, s + d + 1) is open while s + d + 1 + grace > stream time.
-    long firstOpenStart = streamTime - spec.graceMs() - difference;
+    long firstOpenStart =
+        WindowSpec.minus(WindowSpec.minus(streamTime, spec.graceMs()), difference);
     try (KeyValueIterator<Bytes, byte[]> holding =
-        windows.starting(key, Math.max(time - difference, firstOpenStart), time)) {
+        windows.starting(key, Math.max(WindowSpec.minus(time, difference), firstOpenStart), time)) {
       return holding.hasNext();
     }
   }
@@ -65,6 +67,9 @@ final class SlidingWindowRule implements WindowRule {
   @Override
   public void free(byte[] key, long closedStart) {
     long earliest = windows.earliestStart(key, closedStart);
-    log.free(key, closedStart - 1, earliest == Long.MAX_VALUE ? earliest : earliest - 1);
+    log.free(
+        key,
+        WindowSpec.minus(closedStart, 1),
+        earliest == Long.MAX_VALUE ? earliest : WindowSpec.minus(earliest, 1));
   }
 }

@@ -22,12 +22,16 @@ final class TimeWindowRule implements WindowRule {
     long size = spec.sizeMs();
     long advance = spec.advanceMs();
     // As Kafka's TimeWindows.windowsFor.
-    long start = Math.max(0, time - size + advance) / advance * advance;
+    long start =
+        Math.max(0, WindowSpec.plus(WindowSpec.minus(time, size), advance)) / advance * advance;
     boolean open = false;
-    for (; start <= time; start += advance) {
+    while (true) {
       open |= windows.register(key, start, WindowSpec.plus(start, size), streamTime, now);
+      if (start > time - advance) {
+        return open; // the next start would be past time (written so that it cannot overflow)
+      }
+      start += advance;
     }
-    return open;
   }
 
   /**

@@ -134,10 +134,16 @@ public record WindowSpec(WindowType type, long sizeMs, long advanceMs, long gapM
     return plus(plus(endMs, gapMs), graceMs);
   }
 
-  /** {@code a + b}, saturated at {@link Long#MAX_VALUE} (b is never negative here). */
+  /** {@code a + b} for {@code b >= 0}, saturated at {@link Long#MAX_VALUE}. */
   static long plus(long a, long b) {
     long sum = a + b;
     return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  /** {@code a - b} for {@code b >= 0}, saturated at {@link Long#MIN_VALUE}. */
+  static long minus(long a, long b) {
+    long difference = a - b;
+    return ((a ^ b) & (a ^ difference)) < 0 ? Long.MIN_VALUE : difference;
   }
 
   /** The time difference of sliding windows. */
