@@ -10,9 +10,9 @@ import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.util.HexFormat;
 
 /**
- * One trace-context propagation format, read by the rules of {@code
- * ../shared/conformance/README.md} (P2–P6) and usable as an OpenTelemetry {@link
- * TextMapPropagator}. {@link #read} never throws: malformed values of any kind give no context.
+ * One trace-context propagation format, read by the rules of {@code docs/trace-context-policy.md}
+ * (P2–P6) and usable as an OpenTelemetry {@link TextMapPropagator}. {@link #read} never throws:
+ * malformed values of any kind give no context.
  */
 abstract class HeaderFormat implements TextMapPropagator {
 

@@ -9,7 +9,7 @@ import org.apache.kafka.common.header.Headers;
 
 /**
  * The trace-context formats by name, and the extraction policy over them (P1 of {@code
- * ../shared/conformance/README.md}).
+ * docs/trace-context-policy.md}).
  *
  * <p>Formats: {@code tracecontext} (W3C), {@code datadog}, {@code b3} (single header, then {@code
  * X-B3-*}), {@code jaeger}; for injection also {@code b3multi} (the {@code X-B3-*} headers).

@@ -8,9 +8,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The correlator application in a JVM of its own, started through its real {@code main} with a
- * configuration file and an environment, as an operator would run it. Its output goes to a log file
- * that a failing test can point at.
+ * The correlator application in a JVM of its own, started as the image starts it: {@code java -jar
+ * link-correlator.jar <config>}, with the runnable jar this build shipped (never the test class
+ * path, which would hide a library missing from the jar). Its output goes to a log file that a
+ * failing test can point at.
  */
 final class CorrelatorProcess implements AutoCloseable {
 
@@ -38,12 +39,7 @@ final class CorrelatorProcess implements AutoCloseable {
     List<String> command = new java.util.ArrayList<>();
     command.add(java);
     command.addAll(List.of(jvmOptions));
-    command.addAll(
-        List.of(
-            "-cp",
-            System.getProperty("java.class.path"),
-            CorrelatorApp.class.getName(),
-            config.toString()));
+    command.addAll(List.of("-jar", runnableJar().toString(), config.toString()));
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder
@@ -60,6 +56,26 @@ final class CorrelatorProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the correlator JVM", e);
     }
+  }
+
+  /**
+   * The runnable jar that {@code ./mvnw package} builds and the Dockerfile copies into the image;
+   * failsafe runs after {@code package}, so it is there. Its absence is a build error, not a skip.
+   */
+  static Path runnableJar() {
+    Path jar =
+        Path.of(
+                System.getProperty("repository.root", ".."),
+                "topology",
+                "target",
+                "link-correlator.jar")
+            .toAbsolutePath()
+            .normalize();
+    if (!java.nio.file.Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          "the runnable jar " + jar + " is missing: run the tests with ./mvnw verify");
+    }
+    return jar;
   }
 
   /** Sends SIGTERM and waits for the exit code. */

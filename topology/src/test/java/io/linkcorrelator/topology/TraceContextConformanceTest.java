@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,13 +26,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * through the extraction code the topology uses, with the row's extraction order, and yields the
  * row's trace id, span id, sampled flag and also-linked contexts.
  *
- * <p>The table is the system property {@code conformance.vectors} (default {@code
- * ../shared/conformance/trace-headers.tsv}; a relative path is taken from the repository root):
- * {@code ./mvnw -pl topology -am test -Dtest=TraceContextConformanceTest
- * -Dconformance.vectors=PATH}. A missing or empty table fails.
+ * <p>The table is the repository's copy, {@code conformance/trace-headers.tsv} on the test class
+ * path (its columns and the policy behind its answers: {@code docs/trace-context-policy.md}). Any
+ * other table in the same format runs with {@code ./mvnw -pl topology -am test
+ * -Dtest=TraceContextConformanceTest -Dconformance.vectors=PATH} (a relative path is taken from the
+ * repository root). A missing or empty table fails.
  */
 class TraceContextConformanceTest {
 
+  private static final String BUNDLED_TABLE = "conformance/trace-headers.tsv";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> COLUMNS =
       List.of(
@@ -54,14 +57,12 @@ class TraceContextConformanceTest {
   }
 
   static Stream<Arguments> rows() throws IOException {
-    Path table = table();
-    if (!Files.isRegularFile(table)) {
-      throw new IllegalStateException("conformance table not found: " + table.toAbsolutePath());
-    }
-    List<String> lines = Files.readAllLines(table, StandardCharsets.UTF_8);
+    String source = System.getProperty("conformance.vectors", "");
+    List<String> lines = source.isBlank() ? bundledTable() : Files.readAllLines(table(source));
     if (lines.isEmpty()
         || !Arrays.asList(lines.get(0).split("\t", -1)).containsAll(COLUMNS.subList(0, 9))) {
-      throw new IllegalStateException(table + " has no header line with the columns " + COLUMNS);
+      throw new IllegalStateException(
+          "conformance table has no header line with the columns " + COLUMNS);
     }
     List<String> header = List.of(lines.get(0).split("\t", -1));
     List<Arguments> rows = new ArrayList<>();
@@ -78,20 +79,33 @@ class TraceContextConformanceTest {
       rows.add(Arguments.of(Named.of(row.get("tracer") + ": " + row.get("case_name"), row)));
     }
     if (rows.isEmpty()) {
-      throw new IllegalStateException("conformance table " + table + " has no rows");
+      throw new IllegalStateException("the conformance table has no rows");
     }
     return rows.stream();
   }
 
-  static Path table() {
-    Path path =
-        Path.of(
-            System.getProperty("conformance.vectors", "../shared/conformance/trace-headers.tsv"));
-    if (path.isAbsolute()) {
-      return path;
+  private static List<String> bundledTable() throws IOException {
+    try (InputStream in =
+        TraceContextConformanceTest.class.getResourceAsStream("/" + BUNDLED_TABLE)) {
+      if (in == null) {
+        throw new IllegalStateException(
+            "conformance table not found on the test class path: " + BUNDLED_TABLE);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
     }
-    String root = System.getProperty("repository.root");
-    return (root == null || root.isBlank() ? Path.of("") : Path.of(root)).resolve(path).normalize();
+  }
+
+  private static Path table(String property) {
+    Path path = Path.of(property);
+    if (!path.isAbsolute()) {
+      String root = System.getProperty("repository.root");
+      path = (root == null || root.isBlank() ? Path.of("") : Path.of(root)).resolve(path);
+    }
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalStateException(
+          "conformance table not found: " + path.toAbsolutePath().normalize());
+    }
+    return path;
   }
 
   @ParameterizedTest(name = "{0}")
