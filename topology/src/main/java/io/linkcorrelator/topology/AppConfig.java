@@ -19,7 +19,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 
 /**
  * The application's configuration: one properties file plus environment overrides.
@@ -93,6 +92,12 @@ public final class AppConfig {
   /** Injection styles (default tracecontext). */
   public static final String TRACE_INJECT = "correlator.trace.inject";
 
+  /** {@value}: how long an upstream partition may stand still before it stops holding windows. */
+  public static final String PARTITION_IDLE_MS = "correlator.partition.idle.ms";
+
+  /** {@value}: how long stream time may stand still before due windows close by wall clock. */
+  public static final String WINDOW_IDLE_CLOSE_MS = "correlator.window.idle.close.ms";
+
   /** Every correlator key, with its default ("" when it has none). */
   public static final Map<String, String> KEYS = defaults();
 
@@ -123,6 +128,8 @@ public final class AppConfig {
     keys.put(MAX_FUTURE_MS, String.valueOf(CorrelatorConfig.DEFAULT_MAX_FUTURE_MS));
     keys.put(
         EXPORT_FLUSH_TIMEOUT_MS, String.valueOf(CorrelatorConfig.DEFAULT_EXPORT_FLUSH_TIMEOUT_MS));
+    keys.put(PARTITION_IDLE_MS, String.valueOf(CorrelatorConfig.DEFAULT_PARTITION_IDLE_MS));
+    keys.put(WINDOW_IDLE_CLOSE_MS, String.valueOf(CorrelatorConfig.DEFAULT_WINDOW_IDLE_CLOSE_MS));
     keys.put(TRACE_EXTRACT, TraceFormats.DEFAULT_EXTRACT_ORDER);
     keys.put(TRACE_INJECT, TraceFormats.DEFAULT_INJECT);
     return java.util.Collections.unmodifiableMap(keys);
@@ -171,8 +178,7 @@ public final class AppConfig {
     Map<String, String> correlator = new LinkedHashMap<>(KEYS);
     Properties streams = new Properties();
     streams.put(
-        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueProcessingExceptionHandler.class.getName());
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
     streams.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueExceptionHandler.class.getName());
@@ -246,6 +252,8 @@ public final class AppConfig {
             .maxLinksJsonChars(integer(c, LINKS_JSON_CHARS))
             .maxFutureMs(number(c, MAX_FUTURE_MS))
             .exportFlushTimeoutMs(number(c, EXPORT_FLUSH_TIMEOUT_MS))
+            .partitionIdleMs(number(c, PARTITION_IDLE_MS))
+            .windowIdleCloseMs(number(c, WINDOW_IDLE_CLOSE_MS))
             .extractor(TraceFormats.extractor(c.get(TRACE_EXTRACT)))
             .injector(TraceFormats.injector(c.get(TRACE_INJECT)));
     String schema = c.get(VALUE_SCHEMA);

@@ -32,6 +32,18 @@ public final class CorrelatorConfig {
    */
   public static final long DEFAULT_MAX_FUTURE_MS = 3_600_000L;
 
+  /**
+   * Default of {@code correlator.partition.idle.ms}: {@value} (after a repartition, an upstream
+   * partition whose event time has not moved for this long stops holding windows open).
+   */
+  public static final long DEFAULT_PARTITION_IDLE_MS = 10_000L;
+
+  /**
+   * Default of {@code correlator.window.idle.close.ms}: {@value} (when stream time has not moved
+   * for this long, windows whose end plus grace has passed on the wall clock close).
+   */
+  public static final long DEFAULT_WINDOW_IDLE_CLOSE_MS = 30_000L;
+
   private final String applicationId;
   private final List<String> inputTopics;
   private final String outputTopic;
@@ -44,6 +56,8 @@ public final class CorrelatorConfig {
   private final int maxLinksJsonChars;
   private final long maxFutureMs;
   private final long exportFlushTimeoutMs;
+  private final long partitionIdleMs;
+  private final long windowIdleCloseMs;
   private final TraceContextExtractor extractor;
   private final TextMapPropagator injector;
 
@@ -105,6 +119,17 @@ public final class CorrelatorConfig {
           "correlator.export.flush.timeout.ms must be >= 0, got " + b.exportFlushTimeoutMs);
     }
     this.exportFlushTimeoutMs = b.exportFlushTimeoutMs;
+    if (b.partitionIdleMs < 1) {
+      throw new IllegalArgumentException(
+          "correlator.partition.idle.ms must be >= 1, got " + b.partitionIdleMs);
+    }
+    this.partitionIdleMs = b.partitionIdleMs;
+    if (b.windowIdleCloseMs < 0) {
+      throw new IllegalArgumentException(
+          "correlator.window.idle.close.ms must be >= 0 (0 switches it off), got "
+              + b.windowIdleCloseMs);
+    }
+    this.windowIdleCloseMs = b.windowIdleCloseMs;
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
   }
@@ -244,6 +269,30 @@ public final class CorrelatorConfig {
   }
 
   /**
+   * After a repartition, how long an upstream source partition's event time may stand still before
+   * it stops holding windows open: windows close by the slowest upstream partition that moved
+   * within this time. Default {@value #DEFAULT_PARTITION_IDLE_MS} ms. Without a repartition it has
+   * no effect.
+   *
+   * @return milliseconds, at least 1
+   */
+  public long partitionIdleMs() {
+    return partitionIdleMs;
+  }
+
+  /**
+   * How long stream time must stand still before windows whose end plus grace has passed on the
+   * wall clock close anyway (and stream time moves to their close time); 0 switches it off, for
+   * exactly Kafka Streams' behaviour, where a window closes only when a later record moves stream
+   * time. Default {@value #DEFAULT_WINDOW_IDLE_CLOSE_MS} ms.
+   *
+   * @return milliseconds; 0 when off
+   */
+  public long windowIdleCloseMs() {
+    return windowIdleCloseMs;
+  }
+
+  /**
    * How producer span contexts are read from message headers; default {@code
    * TraceFormats.extractor("tracecontext,datadog,b3,jaeger")}.
    *
@@ -276,6 +325,8 @@ public final class CorrelatorConfig {
     private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
     private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
     private long maxFutureMs = DEFAULT_MAX_FUTURE_MS;
+    private long partitionIdleMs = DEFAULT_PARTITION_IDLE_MS;
+    private long windowIdleCloseMs = DEFAULT_WINDOW_IDLE_CLOSE_MS;
     private long exportFlushTimeoutMs = DEFAULT_EXPORT_FLUSH_TIMEOUT_MS;
     private TraceContextExtractor extractor =
         TraceFormats.extractor(TraceFormats.DEFAULT_EXTRACT_ORDER);
@@ -425,6 +476,29 @@ public final class CorrelatorConfig {
      */
     public Builder exportFlushTimeoutMs(long millis) {
       this.exportFlushTimeoutMs = millis;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.partition.idle.ms}; default {@value #DEFAULT_PARTITION_IDLE_MS}.
+     *
+     * @param millis how long an upstream partition may stand still before it is idle
+     * @return this
+     */
+    public Builder partitionIdleMs(long millis) {
+      this.partitionIdleMs = millis;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.window.idle.close.ms}; default {@value #DEFAULT_WINDOW_IDLE_CLOSE_MS},
+     * 0 switches it off.
+     *
+     * @param millis how long stream time may stand still before due windows close by wall clock
+     * @return this
+     */
+    public Builder windowIdleCloseMs(long millis) {
+      this.windowIdleCloseMs = millis;
       return this;
     }
 

@@ -10,6 +10,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class StoredLong {
 
+  /** The id of the stream time in {@value CorrelatorTopology#STREAM_TIME_STORE}. */
+  static final byte STREAM_TIME = 0;
+
+  /** The id of the session rule's latest session end in the same store. */
+  static final byte LATEST_SESSION_END = 1;
+
   private final KeyValueStore<Bytes, byte[]> store;
   private final Bytes key;
   private long value;

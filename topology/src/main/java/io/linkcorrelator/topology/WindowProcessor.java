@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Windowing and emission over four stores: the {@link ContributorLog}, the {@link OpenWindows} and
  * their close index, and the {@link StreamTime}. Which windows a record opens or joins, when it is
- * late and what the log keeps is the {@link WindowRule} of the window type.
+ * late and what the log keeps is the {@link WindowRule} of the window type; how far event time has
+ * progressed (after a repartition: by the slowest active upstream partition, learnt also from
+ * {@link Progress} markers) is the {@link StreamTime}'s.
  *
  * <p>Per record the work is a constant number of store operations, independent of how many messages
  * a window holds. When stream time reaches a window's close time, its contributors are read back
@@ -31,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * continued by a punctuator, so no burst of closing windows can hold one call past {@code
  * max.poll.interval.ms} or a transaction timeout.
  */
-final class WindowProcessor implements Processor<String, Contribution, String, WindowResult> {
+final class WindowProcessor implements Processor<String, Captured, String, WindowResult> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
 
@@ -53,6 +55,9 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private StreamTime streamTime;
   private StoredLong latestSessionEnd;
   private WindowRule rule;
+
+  /** Wall-clock time at which a record last moved the stream time (or the task started). */
+  private long advancedAt;
 
   WindowProcessor(
       CorrelatorConfig config,
@@ -76,19 +81,32 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
             config.window());
     KeyValueStore<Bytes, byte[]> times =
         context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
-    this.streamTime = new StreamTime(times);
-    this.latestSessionEnd = new StoredLong(times, (byte) 1);
+    this.advancedAt = context.currentSystemTimeMs();
+    this.streamTime = StreamTime.of(config, times, advancedAt);
+    this.latestSessionEnd = new StoredLong(times, StoredLong.LATEST_SESSION_END);
     this.rule = WindowRule.of(config.window(), windows, log, latestSessionEnd);
-    context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> emitDue());
+    context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
   }
 
   @Override
-  public void process(Record<String, Contribution> record) {
-    Contribution contribution = record.value();
+  public void process(Record<String, Captured> record) {
+    long wallClock = context.currentSystemTimeMs();
+    long before = streamTime.current();
+    if (record.value() instanceof Progress progress) {
+      if (streamTime.observe(progress, wallClock) > before) {
+        advancedAt = wallClock;
+      }
+      emitDue();
+      return;
+    }
+    Contribution contribution = (Contribution) record.value();
     long time = contribution.timestamp();
-    long now = streamTime.observe(time);
+    long now = streamTime.observe(contribution.topic(), contribution.partition(), time, wallClock);
+    if (now > before) {
+      advancedAt = wallClock;
+    }
     byte[] key = StateKeys.groupKey(record.key());
-    boolean accepted = rule.assign(key, time, now, context.currentSystemTimeMs());
+    boolean accepted = rule.assign(key, time, now, wallClock);
     if (accepted) {
       log.append(key, contribution);
       metrics.record(contribution.linked() ? Outcome.LINKED : Outcome.UNLINKED);
@@ -110,14 +128,42 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   }
 
   /**
-   * Emits windows due at the current stream time, in close order, within this call's budget. Each
-   * window's state is removed only after its result has been forwarded; a window whose emission
-   * fails is logged, counted and removed, so it never blocks the windows behind it.
+   * On the wall clock: an upstream partition may have become idle (stream time moves); windows left
+   * over from a burst are emitted; and when stream time has stood still for {@code
+   * correlator.window.idle.close.ms}, windows whose close time has passed on the wall clock close,
+   * stream time moving to the latest close time among them (so none can open again).
    */
-  private void emitDue() {
-    long now = streamTime.current();
-    if (!windows.anyDue(now)) {
+  private void onWallClock(long wallClock) {
+    long before = streamTime.current();
+    if (streamTime.tick(wallClock) > before) {
+      advancedAt = wallClock;
+    }
+    long idleCloseMs = config.windowIdleCloseMs();
+    if (idleCloseMs > 0 && WindowSpec.minus(wallClock, advancedAt) >= idleCloseMs) {
+      long closed = emitDue(Math.max(wallClock, streamTime.current()));
+      if (closed != Long.MIN_VALUE) {
+        streamTime.advanceTo(closed);
+        streamTime.checkpoint();
+      }
       return;
+    }
+    emitDue();
+  }
+
+  private void emitDue() {
+    emitDue(streamTime.current());
+  }
+
+  /**
+   * Emits windows due at {@code now}, in close order, within this call's budget. Each window's
+   * state is removed only after its result has been forwarded; a window whose emission fails is
+   * logged, counted and removed, so it never blocks the windows behind it.
+   *
+   * @return the latest close time among the windows taken, or {@link Long#MIN_VALUE}
+   */
+  private long emitDue(long now) {
+    if (!windows.anyDue(now)) {
+      return Long.MIN_VALUE;
     }
     streamTime.checkpoint();
     List<Bytes> done = new ArrayList<>();
@@ -148,11 +194,14 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     // The spans first: a result that reaches the output topic has its spans at the backend.
     spanFlush.awaitExport();
     results.forEach(context::forward);
+    long latestClose = Long.MIN_VALUE;
     for (Bytes emitted : done) {
       byte[] key = StateKeys.groupKeyBytesOfWindow(emitted);
       windows.remove(emitted);
       rule.free(key, StateKeys.windowStart(emitted));
+      latestClose = Math.max(latestClose, config.window().closeTime(StateKeys.windowEnd(emitted)));
     }
+    return latestClose;
   }
 
   /** The next due window not yet taken in this call. */

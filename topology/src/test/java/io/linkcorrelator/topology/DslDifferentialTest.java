@@ -320,6 +320,7 @@ class DslDifferentialTest {
             .valueSchema(Order.SCHEMA$)
             .aggregateField("amount")
             .aggregateFunctions("sum")
+            .windowIdleCloseMs(0) // exactly the DSL: windows close only as stream time moves
             .build();
     AvroSerde<Order> orders = AvroSerde.of(Order.class);
     try (CorrelatorHarness harness =

@@ -192,6 +192,9 @@ class LinkingTest {
           orders.serialize("orders", order("order-5", "zed", 1)),
           T0 + 120_000,
           traced(5));
+      // "returns" has gone silent at T0 + 3: it holds alice's window until it is idle.
+      harness.driver.advanceWallClockTime(
+          Duration.ofMillis(CorrelatorConfig.DEFAULT_PARTITION_IDLE_MS));
 
       List<TestRecord<String, WindowResult>> results = harness.results();
       WindowResult alice =
