@@ -130,6 +130,16 @@ public final class CorrelatorConfig {
               + b.windowIdleCloseMs);
     }
     this.windowIdleCloseMs = b.windowIdleCloseMs;
+    if (groupBy.repartitions() && windowIdleCloseMs > 0 && windowIdleCloseMs <= partitionIdleMs) {
+      // Else a partition that lags would see its windows closed by the wall clock while it holds
+      // them, and its records dead-lettered as late.
+      throw new IllegalArgumentException(
+          "correlator.window.idle.close.ms ("
+              + windowIdleCloseMs
+              + ") must be 0 or greater than correlator.partition.idle.ms ("
+              + partitionIdleMs
+              + ") when correlator.group.by repartitions");
+    }
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
   }

@@ -59,6 +59,12 @@ final class SlowestPartitionTime implements StreamTime {
             }
           });
     }
+    if (upstreams.isEmpty()) {
+      // First start: no upstream partition has reported yet. Hold stream time as an active
+      // partition would, so that every capture task gets the idle time to report before any
+      // window closes (never stored: its progress never moves).
+      upstreams.put(Bytes.wrap(new byte[] {PROGRESS_KEY}), new Upstream(now));
+    }
   }
 
   @Override

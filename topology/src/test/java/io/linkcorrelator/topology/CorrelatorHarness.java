@@ -86,6 +86,15 @@ final class CorrelatorHarness implements AutoCloseable {
     input(topic).pipeInput(new TestRecord<>(key, value, headers, timestamp));
   }
 
+  /**
+   * Lets {@code correlator.partition.idle.ms} of wall-clock time pass: after a repartition, an
+   * upstream partition that has stopped moving (and, on a first start, the wait for every upstream
+   * partition to report) no longer holds the windows.
+   */
+  void letSilentPartitionsGoIdle() {
+    driver.advanceWallClockTime(java.time.Duration.ofMillis(config.partitionIdleMs()));
+  }
+
   List<TestRecord<String, WindowResult>> results() {
     return output.readRecordsToList();
   }

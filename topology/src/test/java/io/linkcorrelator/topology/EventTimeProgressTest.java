@@ -62,6 +62,7 @@ class EventTimeProgressTest {
   @Test
   void aWindowStaysOpenUntilTheSlowestUpstreamPartitionHasPassedIt() {
     try (CorrelatorHarness harness = new CorrelatorHarness(regrouped().build(), stateDir)) {
+      harness.letSilentPartitionsGoIdle(); // past the first start's wait; both have reported
       send(harness, "fast", "a", T0 + 1);
       send(harness, "slow", "a", T0 + 2);
       send(harness, "fast", "b", T0 + 120_000);
@@ -91,6 +92,18 @@ class EventTimeProgressTest {
       assertThat(harness.results()).isEmpty();
 
       harness.driver.advanceWallClockTime(Duration.ofMillis(1_000));
+      assertThat(harness.results()).extracting(TestRecord::key).containsExactly("a");
+    }
+  }
+
+  @Test
+  void onAFirstStartNoWindowClosesBeforeEveryUpstreamPartitionHadTheIdleTimeToReport() {
+    try (CorrelatorHarness harness = new CorrelatorHarness(regrouped().build(), stateDir)) {
+      send(harness, "fast", "a", T0 + 1);
+      send(harness, "fast", "b", T0 + 120_000);
+      assertThat(harness.results()).isEmpty(); // "slow" has not said a word yet
+
+      harness.letSilentPartitionsGoIdle();
       assertThat(harness.results()).extracting(TestRecord::key).containsExactly("a");
     }
   }
