@@ -134,10 +134,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
    * stream time moving to the latest close time among them (so none can open again).
    */
   private void onWallClock(long wallClock) {
-    long before = streamTime.current();
-    if (streamTime.tick(wallClock) > before) {
-      advancedAt = wallClock;
-    }
+    streamTime.tick(wallClock); // not a record: the idle-closing clock goes on
     long idleCloseMs = config.windowIdleCloseMs();
     if (idleCloseMs > 0 && WindowSpec.minus(wallClock, advancedAt) >= idleCloseMs) {
       long closed = emitDue(Math.max(wallClock, streamTime.current()));
