@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Sends traffic for {@code --duration SECONDS} (default 30; or {@code DEMO_DURATION_SECONDS}),
  * then waits for the last windows to close by idleness and ends with how many orders were counted
  * and linked: it exits with status 1 when an order was not counted in a closed window or a closed
- * window misses a link, so CI fails on a regression. Ctrl-C stops it early, without that verdict. With {@code OTEL_EXPORTER_OTLP_ENDPOINT} set (and {@code OTEL_EXPORTER_OTLP_PROTOCOL}),
- * every span goes there instead of the in-JVM receiver.
+ * window misses a link, so CI fails on a regression. Ctrl-C stops it early, without that verdict.
+ * With {@code OTEL_EXPORTER_OTLP_ENDPOINT} set (and {@code OTEL_EXPORTER_OTLP_PROTOCOL}), every
+ * span goes there instead of the in-JVM receiver.
  */
 public final class Demo {
 
@@ -167,7 +168,8 @@ public final class Demo {
             printer.counted(),
             printer.windows(),
             printer.linkSummary());
-        if (complete && (printer.counted() != traffic.sent() || printer.windowsMissingLinks() > 0)) {
+        if (complete
+            && (printer.counted() != traffic.sent() || printer.windowsMissingLinks() > 0)) {
           System.out.printf(
               "FAILED: %d of %d orders were counted in a closed window and %d windows miss a"
                   + " link%n",
