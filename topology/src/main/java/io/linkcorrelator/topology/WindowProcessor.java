@@ -7,8 +7,10 @@ import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -27,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * a window holds. When stream time reaches a window's close time, its contributors are read back
  * from the log by range, in event-time order, into a {@link WindowEmission}; the result is
  * forwarded, and only then is the window's state removed. Emission work per call is bounded
- * ({@value #MAX_CONTRIBUTORS_PER_CALL} contributors, whole windows at a time): what is left is
- * continued by a punctuator, so no burst of closing windows can hold one call past {@code
- * max.poll.interval.ms} or a transaction timeout.
+ * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
+ * whole windows at a time, one wait for their spans' export): what is left is continued by a
+ * punctuator, under exactly-once only after the next commit, so no burst of closing windows can
+ * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout.
  */
 final class WindowProcessor implements Processor<String, Contribution, String, WindowResult> {
 
@@ -53,6 +56,14 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   private StreamTime streamTime;
   private StoredLong latestSessionEnd;
   private WindowRule rule;
+
+  /**
+   * Under exactly-once, the least wall-clock time between two emission pieces: the commit interval,
+   * so that Kafka Streams commits (ends the transaction) between them. Zero otherwise.
+   */
+  private long pauseMs;
+
+  private long lastPieceEndMs = Long.MIN_VALUE;
 
   WindowProcessor(
       CorrelatorConfig config,
@@ -79,6 +90,13 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     this.streamTime = new StreamTime(times);
     this.latestSessionEnd = new StoredLong(times, (byte) 1);
     this.rule = WindowRule.of(config.window(), windows, log, latestSessionEnd);
+    Map<String, Object> streams = context.appConfigs();
+    boolean exactlyOnce =
+        String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
+            .startsWith("exactly_once");
+    Object commitInterval = streams.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    this.pauseMs =
+        !exactlyOnce ? 0 : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
     context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> emitDue());
   }
 
@@ -119,6 +137,10 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
     if (!windows.anyDue(now)) {
       return;
     }
+    long wallClock = context.currentSystemTimeMs();
+    if (lastPieceEndMs != Long.MIN_VALUE && wallClock - lastPieceEndMs < pauseMs) {
+      return; // the punctuator goes on after the next commit
+    }
     streamTime.checkpoint();
     List<Bytes> done = new ArrayList<>();
     List<Record<String, WindowResult>> results = new ArrayList<>();
@@ -153,6 +175,7 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
       windows.remove(emitted);
       rule.free(key, StateKeys.windowStart(emitted));
     }
+    lastPieceEndMs = context.currentSystemTimeMs();
   }
 
   /** The next due window not yet taken in this call. */
