@@ -7,8 +7,10 @@ import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -29,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * a window holds. When stream time reaches a window's close time, its contributors are read back
  * from the log by range, in event-time order, into a {@link WindowEmission}; the result is
  * forwarded, and only then is the window's state removed. Emission work per call is bounded
- * ({@value #MAX_CONTRIBUTORS_PER_CALL} contributors, whole windows at a time): what is left is
- * continued by a punctuator, so no burst of closing windows can hold one call past {@code
- * max.poll.interval.ms} or a transaction timeout.
+ * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
+ * whole windows at a time, one wait for their spans' export): what is left is continued by a
+ * punctuator, under exactly-once only after the next commit, so no burst of closing windows can
+ * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout.
  */
 final class WindowProcessor implements Processor<String, Captured, String, WindowResult> {
 
@@ -59,6 +62,14 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
   /** Wall-clock time at which a record last moved the stream time (or the task started). */
   private long advancedAt;
 
+  /**
+   * Under exactly-once, the least wall-clock time between two emission pieces: the commit interval,
+   * so that Kafka Streams commits (ends the transaction) between them. Zero otherwise.
+   */
+  private long pauseMs;
+
+  private long lastPieceEndMs = Long.MIN_VALUE;
+
   WindowProcessor(
       CorrelatorConfig config,
       WindowEmission.Spans spans,
@@ -85,6 +96,13 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
     this.streamTime = StreamTime.of(config, times, advancedAt);
     this.latestSessionEnd = new StoredLong(times, StoredLong.LATEST_SESSION_END);
     this.rule = WindowRule.of(config.window(), windows, log, latestSessionEnd);
+    Map<String, Object> streams = context.appConfigs();
+    boolean exactlyOnce =
+        String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
+            .startsWith("exactly_once");
+    Object commitInterval = streams.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    this.pauseMs =
+        !exactlyOnce ? 0 : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
     context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
   }
 
@@ -129,7 +147,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
 
   /**
    * On the wall clock: an upstream partition may have become idle (stream time moves); windows left
-   * over from a burst are emitted; and when stream time has stood still for {@code
+   * over from a burst are emitted; and when no record has moved stream time for {@code
    * correlator.window.idle.close.ms}, windows whose close time has passed on the wall clock close,
    * stream time moving to the latest close time among them (so none can open again).
    */
@@ -161,6 +179,10 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
   private long emitDue(long now) {
     if (!windows.anyDue(now)) {
       return Long.MIN_VALUE;
+    }
+    long wallClock = context.currentSystemTimeMs();
+    if (lastPieceEndMs != Long.MIN_VALUE && wallClock - lastPieceEndMs < pauseMs) {
+      return Long.MIN_VALUE; // the punctuator goes on after the next commit
     }
     streamTime.checkpoint();
     List<Bytes> done = new ArrayList<>();
@@ -198,6 +220,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
       rule.free(key, StateKeys.windowStart(emitted));
       latestClose = Math.max(latestClose, config.window().closeTime(StateKeys.windowEnd(emitted)));
     }
+    lastPieceEndMs = context.currentSystemTimeMs();
     return latestClose;
   }
 
