@@ -3,7 +3,6 @@ package io.linkcorrelator.topology;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 
 /**
@@ -46,17 +45,17 @@ final class SessionWindowRule implements WindowRule {
     long start = time;
     long end = WindowSpec.plus(time, 1);
     long spanStart = now;
-    Bytes reaching = windows.lastStartingBy(key, WindowSpec.minus(time, gap));
-    List<KeyValue<Bytes, byte[]>> later = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> sessions =
-        windows.starting(key, WindowSpec.plus(WindowSpec.minus(time, gap), 1), latestStart)) {
-      sessions.forEachRemaining(later::add);
-    }
+    // Sessions of this key within gap of time: the last one starting at or before time - gap (it
+    // may reach past it), and every one starting in (time - gap, time + gap].
     List<Bytes> candidates = new ArrayList<>();
+    Bytes reaching = windows.lastStartingBy(key, WindowSpec.minus(time, gap));
     if (reaching != null) {
       candidates.add(reaching);
     }
-    later.forEach(session -> candidates.add(session.key));
+    try (KeyValueIterator<Bytes, byte[]> sessions =
+        windows.starting(key, WindowSpec.plus(WindowSpec.minus(time, gap), 1), latestStart)) {
+      sessions.forEachRemaining(session -> candidates.add(session.key));
+    }
     for (Bytes session : candidates) {
       long sessionStart = StateKeys.windowStart(session);
       long sessionEnd = StateKeys.windowEnd(session);

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 class EmissionBurstIT {
 
   private static final String INPUT = "burst-orders";
-  private static final int WINDOWS = 2_000;
-  private static final Duration SLOW_EXPORT = Duration.ofMillis(2_500);
+  private static final int WINDOWS = 4_000;
+  private static final Duration SLOW_EXPORT = Duration.ofMillis(1_500);
 
   @TempDir Path dir;
 
@@ -52,8 +52,10 @@ class EmissionBurstIT {
               // Results wait for their spans however slow the backend: the wait is what is bounded.
               "correlator.export.flush.timeout.ms=60000",
               // Kafka Streams' default under exactly-once is 10 s; shorter, so that a burst emitted
-              // in one piece (10 exports of 2.5 s) would outlast it many times over.
-              "producer.transaction.timeout.ms=4000");
+              // in one piece (20 exports of 1.5 s) would outlast it many times over, while one
+              // piece (200 windows: one export, two when the span processor had started one)
+              // stays well within it.
+              "producer.transaction.timeout.ms=6000");
       Map<String, String> env = AppTestKit.env(kafka, receiver, false);
       env.put("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200");
       env.put("OTEL_BSP_MAX_QUEUE_SIZE", "20000");
