@@ -22,9 +22,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * trace id, and how many of the orders' producer spans arrived at the receiver as links of that
  * aggregate span.
  *
- * <p>Stops after {@code --duration SECONDS} (default 30; or {@code DEMO_DURATION_SECONDS}) or on
- * Ctrl-C. With {@code OTEL_EXPORTER_OTLP_ENDPOINT} set (and {@code OTEL_EXPORTER_OTLP_PROTOCOL}),
- * every span goes there instead of the in-JVM receiver.
+ * <p>Sends traffic for {@code --duration SECONDS} (default 30; or {@code DEMO_DURATION_SECONDS}),
+ * then waits for the last windows to close by idleness and ends with how many orders were counted
+ * and linked: it exits with status 1 when an order was not counted in a closed window or a closed
+ * window misses a link, so CI fails on a regression. Ctrl-C stops it early, without that verdict.
+ * With {@code OTEL_EXPORTER_OTLP_ENDPOINT} set (and {@code OTEL_EXPORTER_OTLP_PROTOCOL}), every
+ * span goes there instead of the in-JVM receiver.
  */
 public final class Demo {
 
@@ -39,6 +42,15 @@ public final class Demo {
   static final String DEAD_LETTERS = "orders-dead-letters";
   private static final int ORDERS_PER_SECOND = 80;
   private static final int CUSTOMERS = 6;
+
+  /** Upstream partitions idle after this long: the demo's windows do not wait longer at start. */
+  private static final long PARTITION_IDLE_MS = 5_000;
+
+  /** After the traffic stops, the last windows close this long after the last order. */
+  private static final long IDLE_CLOSE_MS = 6_000;
+
+  /** How long the demo waits for the last windows after the traffic stops. */
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(60);
 
   private Demo() {}
 
@@ -62,6 +74,7 @@ public final class Demo {
                   awaitQuietly(finished);
                 }));
     long started = System.nanoTime();
+    boolean failed = false;
     Path stateDir = Files.createTempDirectory("link-correlator-demo-");
     try (EmbeddedKafka kafka = EmbeddedKafka.start();
         OtlpReceiver receiver = externalEndpoint == null ? OtlpReceiver.start() : null) {
@@ -135,17 +148,41 @@ public final class Demo {
           }
         }
         generator.join();
-        printer.drain(Duration.ofSeconds(3));
+        boolean complete = running.get();
+        if (complete) {
+          System.out.printf(
+              "traffic stopped; the last windows close once no order has moved event time for %d"
+                  + " ms (correlator.window.idle.close.ms)%n",
+              IDLE_CLOSE_MS);
+          long closeDeadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+          while (running.get()
+              && printer.counted() < traffic.sent()
+              && System.nanoTime() < closeDeadline) {
+            printer.poll(Duration.ofMillis(200));
+          }
+        }
+        printer.drain(Duration.ofSeconds(10));
         System.out.printf(
-            "done after %d s: %d orders sent, %d windows closed (the last ones stay open: no later"
-                + " traffic moves stream time past them), %s%n",
+            "done after %d s: %d orders sent, %d counted in %d closed windows, %s%n",
             TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started),
             traffic.sent(),
+            printer.counted(),
             printer.windows(),
             printer.linkSummary());
+        if (complete
+            && (printer.counted() != traffic.sent() || printer.windowsMissingLinks() > 0)) {
+          System.out.printf(
+              "FAILED: %d of %d orders were counted in a closed window and %d windows miss a"
+                  + " link%n",
+              printer.counted(), traffic.sent(), printer.windowsMissingLinks());
+          failed = true;
+        }
       }
     } finally {
       finished.countDown();
+    }
+    if (failed) {
+      System.exit(1);
     }
   }
 
@@ -165,6 +202,8 @@ public final class Demo {
     properties.put("correlator.value.format", "json");
     properties.put("correlator.group.by", "field:customer.id");
     properties.put("correlator.aggregate.field", "amount");
+    properties.put("correlator.partition.idle.ms", String.valueOf(PARTITION_IDLE_MS));
+    properties.put("correlator.window.idle.close.ms", String.valueOf(IDLE_CLOSE_MS));
     return properties;
   }
 

@@ -32,6 +32,8 @@ final class ResultPrinter implements AutoCloseable {
   private final SentOrders sent;
   private final List<Pending> pending = new ArrayList<>();
   private int windows;
+  private int windowsMissingLinks;
+  private long counted;
   private long expectedLinks;
   private long arrivedLinks;
 
@@ -53,7 +55,11 @@ final class ResultPrinter implements AutoCloseable {
   void poll(Duration timeout) {
     consumer
         .poll(timeout)
-        .forEach(record -> pending.add(new Pending(record.value(), System.nanoTime())));
+        .forEach(
+            record -> {
+              counted += record.value().getMessageCount();
+              pending.add(new Pending(record.value(), System.nanoTime()));
+            });
     for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
       if (tryPrint(it.next())) {
         it.remove();
@@ -104,6 +110,9 @@ final class ResultPrinter implements AutoCloseable {
     windows++;
     expectedLinks += orders;
     arrivedLinks += Math.max(0, linked);
+    if (linked >= 0 && linked < orders) {
+      windowsMissingLinks++;
+    }
     String links =
         linked < 0
             ? result.getLinkedCount() + " links exported"
@@ -129,6 +138,16 @@ final class ResultPrinter implements AutoCloseable {
 
   int windows() {
     return windows;
+  }
+
+  /** Orders counted in the results read so far (printed or still waiting for their spans). */
+  long counted() {
+    return counted;
+  }
+
+  /** Printed windows of which some producer span did not arrive as a link (0 without receiver). */
+  int windowsMissingLinks() {
+    return windowsMissingLinks;
   }
 
   String linkSummary() {

@@ -81,6 +81,7 @@ public final class OtlpReceiver implements AutoCloseable {
   private final List<ReceivedSpan> spans = new ArrayList<>();
   private final Map<String, Map<String, Double>> metrics = new HashMap<>();
   private int requests;
+  private volatile long traceResponseDelayMs;
   private HttpServer httpServer;
   private ExecutorService httpExecutor;
   private Server grpcServer;
@@ -102,6 +103,27 @@ public final class OtlpReceiver implements AutoCloseable {
       return receiver;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the OTLP receiver", e);
+    }
+  }
+
+  /**
+   * Makes the receiver a slow backend: every trace export (HTTP or gRPC) is answered only after
+   * {@code delay}, its spans recorded once it is answered. Default zero.
+   *
+   * @param delay how long each trace export request waits for its response
+   */
+  public void delayTraceResponses(Duration delay) {
+    traceResponseDelayMs = delay.toMillis();
+  }
+
+  private void awaitResponseDelay() {
+    long delay = traceResponseDelayMs;
+    if (delay > 0) {
+      try {
+        Thread.sleep(delay); // a slow backend: the exporter waits for this response
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -458,6 +480,7 @@ public final class OtlpReceiver implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8));
         return;
       }
+      awaitResponseDelay();
       record(request, HTTP);
       respond(
           exchange,
@@ -506,6 +529,7 @@ public final class OtlpReceiver implements AutoCloseable {
     public void export(
         ExportTraceServiceRequest request,
         StreamObserver<ExportTraceServiceResponse> responseObserver) {
+      awaitResponseDelay();
       record(request, GRPC);
       responseObserver.onNext(ExportTraceServiceResponse.getDefaultInstance());
       responseObserver.onCompleted();

@@ -26,7 +26,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,7 +96,7 @@ public final class AppConfig {
   /** Datadog link JSON characters per span (default 25000). */
   public static final String LINKS_JSON_CHARS = "correlator.links.json.max.chars";
 
-  /** How far ahead of the wall clock a timestamp may be, ms (default 86400000, one day). */
+  /** How far ahead of the wall clock a timestamp may be, ms (default 3600000, one hour). */
   public static final String MAX_FUTURE_MS = "correlator.max.future.ms";
 
   /** How long a result waits for its spans' export, ms (default 5000; 0 never waits). */
@@ -133,6 +132,12 @@ public final class AppConfig {
 
   /** Default of {@link #CLOSE_TIMEOUT_MS}: {@value}. */
   public static final long DEFAULT_CLOSE_TIMEOUT_MS = 30_000L;
+
+  /** {@value}: how long an upstream partition may stand still before it stops holding windows. */
+  public static final String PARTITION_IDLE_MS = "correlator.partition.idle.ms";
+
+  /** {@value}: how long stream time may stand still before due windows close by wall clock. */
+  public static final String WINDOW_IDLE_CLOSE_MS = "correlator.window.idle.close.ms";
 
   /** Every correlator key, with its default ("" when it has none). */
   public static final Map<String, String> KEYS = defaults();
@@ -205,6 +210,8 @@ public final class AppConfig {
     keys.put(MAX_FUTURE_MS, String.valueOf(CorrelatorConfig.DEFAULT_MAX_FUTURE_MS));
     keys.put(
         EXPORT_FLUSH_TIMEOUT_MS, String.valueOf(CorrelatorConfig.DEFAULT_EXPORT_FLUSH_TIMEOUT_MS));
+    keys.put(PARTITION_IDLE_MS, String.valueOf(CorrelatorConfig.DEFAULT_PARTITION_IDLE_MS));
+    keys.put(WINDOW_IDLE_CLOSE_MS, String.valueOf(CorrelatorConfig.DEFAULT_WINDOW_IDLE_CLOSE_MS));
     keys.put(TRACE_EXTRACT, TraceFormats.DEFAULT_EXTRACT_ORDER);
     keys.put(TRACE_INJECT, TraceFormats.DEFAULT_INJECT);
     keys.put(HEALTH_PORT, "");
@@ -258,8 +265,7 @@ public final class AppConfig {
     Map<String, String> correlator = new LinkedHashMap<>(KEYS);
     Properties streams = new Properties();
     streams.put(
-        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueProcessingExceptionHandler.class.getName());
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
     streams.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueExceptionHandler.class.getName());
@@ -379,6 +385,8 @@ public final class AppConfig {
             .maxLinksJsonChars(integer(c, LINKS_JSON_CHARS))
             .maxFutureMs(number(c, MAX_FUTURE_MS))
             .exportFlushTimeoutMs(number(c, EXPORT_FLUSH_TIMEOUT_MS))
+            .partitionIdleMs(number(c, PARTITION_IDLE_MS))
+            .windowIdleCloseMs(number(c, WINDOW_IDLE_CLOSE_MS))
             .extractor(TraceFormats.extractor(c.get(TRACE_EXTRACT)))
             .injector(TraceFormats.injector(c.get(TRACE_INJECT)));
     if (!c.get(VALUE_FORMAT).isEmpty()) {

@@ -1,9 +1,12 @@
 package io.linkcorrelator.topology;
 
 import io.linkcorrelator.topology.CorrelatorMetrics.Outcome;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -18,16 +21,39 @@ import org.slf4j.LoggerFactory;
  * record that cannot be grouped (no key, undecodable value or field, negative timestamp, tombstone)
  * is counted and raised as an {@link InvalidRecordException}, which Kafka Streams' processing
  * exception handler logs and sends to the dead-letter topic.
+ *
+ * <p>When the topology repartitions, it also reports each source partition's event-time progress as
+ * a {@link Progress} marker, multicast to every window task: after a batch of records (at most one
+ * marker per partition every {@link #PROGRESS_EVERY}) and on a wall-clock punctuation, so that a
+ * partition without records is known too.
  */
-final class CaptureProcessor implements Processor<byte[], byte[], String, Contribution> {
+final class CaptureProcessor implements Processor<byte[], byte[], String, Captured> {
 
   private static final Logger LOG = LoggerFactory.getLogger(CaptureProcessor.class);
+
+  /** At most one progress marker per source partition this often, and a check this often. */
+  static final Duration PROGRESS_EVERY = Duration.ofMillis(200);
 
   private final CorrelatorConfig config;
   private final CorrelatorMetrics metrics;
   private final ValueFields.Reader values;
   private final boolean repartitions;
-  private ProcessorContext<String, Contribution> context;
+  private final Map<String, SourceProgress> progress = new HashMap<>();
+  private ProcessorContext<String, Captured> context;
+
+  /** What one source partition has been read up to, and what a marker last said of it. */
+  private static final class SourceProgress {
+    final String topic;
+    final int partition;
+    long eventTime = Long.MIN_VALUE;
+    long sentTime;
+    long sentAt = Long.MIN_VALUE;
+
+    SourceProgress(String topic, int partition) {
+      this.topic = topic;
+      this.partition = partition;
+    }
+  }
 
   CaptureProcessor(CorrelatorConfig config, CorrelatorMetrics metrics) {
     this.config = config;
@@ -37,8 +63,16 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
   }
 
   @Override
-  public void init(ProcessorContext<String, Contribution> context) {
+  public void init(ProcessorContext<String, Captured> context) {
     this.context = context;
+    if (repartitions) {
+      // The task's partition of every input topic reports from the start, records or not, so a
+      // partition held back at start holds the windows (until it is idle) instead of being unknown.
+      for (String topic : config.inputTopics()) {
+        source(topic, context.taskId().partition());
+      }
+      context.schedule(PROGRESS_EVERY, PunctuationType.WALL_CLOCK_TIME, this::reportProgress);
+    }
   }
 
   @Override
@@ -47,7 +81,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
     if (record.timestamp() < 0) {
       throw invalid(Outcome.INVALID_TIMESTAMP, "negative timestamp " + record.timestamp());
     }
-    long latest = context.currentSystemTimeMs() + config.maxFutureMs();
+    long latest = WindowSpec.plus(context.currentSystemTimeMs(), config.maxFutureMs());
     if (record.timestamp() > latest) {
       // One such record would move stream time ahead and close every open window early.
       throw invalid(
@@ -91,19 +125,54 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Contri
             hasValue ? aggregate : 0);
     // Headers stay with the record within the task (a late record's dead letter keeps them), but
     // are not copied into the repartition topic: the contribution already holds the contexts.
+    if (!repartitions) {
+      context.forward(record.withKey(key).withValue(contribution));
+      return;
+    }
     context.forward(
-        repartitions
-            ? record.withKey(key).withValue(contribution).withHeaders(new RecordHeaders())
-            : record.withKey(key).withValue(contribution));
+        record.withKey(key).withValue((Captured) contribution).withHeaders(new RecordHeaders()));
+    SourceProgress partition = source(source.topic(), source.partition());
+    partition.eventTime = Math.max(partition.eventTime, record.timestamp());
+    long now = context.currentSystemTimeMs();
+    if (partition.sentAt == Long.MIN_VALUE
+        || WindowSpec.minus(now, partition.sentAt) >= PROGRESS_EVERY.toMillis()) {
+      report(partition, now);
+    }
+  }
+
+  private SourceProgress source(String topic, int partition) {
+    return progress.computeIfAbsent(
+        topic + "-" + partition, name -> new SourceProgress(topic, partition));
+  }
+
+  /**
+   * Multicasts the progress of every source partition that moved since its last marker, or never
+   * had one, to every partition of the repartition topic (see {@link ProgressPartitioner}).
+   */
+  private void reportProgress(long now) {
+    for (SourceProgress partition : progress.values()) {
+      if (partition.sentAt == Long.MIN_VALUE || partition.eventTime != partition.sentTime) {
+        report(partition, now);
+      }
+    }
+  }
+
+  private void report(SourceProgress partition, long now) {
+    Progress marker = new Progress(partition.topic, partition.partition, partition.eventTime);
+    long timestamp = partition.eventTime >= 0 ? partition.eventTime : now;
+    context.forward(
+        new Record<String, Captured>(
+            partition.topic + "-" + partition.partition, marker, timestamp, new RecordHeaders()));
+    partition.sentTime = partition.eventTime;
+    partition.sentAt = now;
   }
 
   private String groupKey(Record<byte[], byte[]> record, ValueFields.Fields fields) {
     return switch (config.groupBy().source()) {
-      case RECORD_KEY ->
-          record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+      case RECORD_KEY -> GroupKeys.of(record.key());
       case HEADER -> {
-        String header = KafkaHeadersGetter.INSTANCE.get(record.headers(), config.groupBy().name());
-        yield header == null || header.isEmpty() ? null : header;
+        byte[] header = GroupKeys.lastHeader(record.headers(), config.groupBy().name());
+        yield header == null || header.length == 0 ? null : GroupKeys.of(header);
       }
       case VALUE_FIELD -> fields.groupKey();
     };

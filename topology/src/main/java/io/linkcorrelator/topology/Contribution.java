@@ -25,7 +25,8 @@ record Contribution(
     long timestamp,
     List<TraceContext> contexts,
     boolean hasValue,
-    double value) {
+    double value)
+    implements Captured {
 
   Contribution {
     requireNonNull(topic, "topic");

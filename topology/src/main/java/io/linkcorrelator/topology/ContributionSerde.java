@@ -12,11 +12,12 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The compact binary form of a {@link Contribution}, used both on the repartition topic and in the
- * contributor log (state), so a linked message costs about 40 bytes:
+ * The compact binary form of what the capture step hands on ({@link Captured}). A {@link
+ * Contribution} is used both on the repartition topic and in the contributor log (state), so a
+ * linked message costs about 40 bytes:
  *
  * <pre>
- * version 0x01
+ * kind 0x01 (a contribution; also the format's version)
  * flags (bit 0: has value)
  * topic (varint length, UTF-8) · partition (varint) · offset (varlong) · timestamp (varlong)
  * value (8-byte double, when flagged)
@@ -24,26 +25,72 @@ import org.apache.kafka.common.serialization.Serializer;
  *   format and sampling (1 byte: sampling ordinal in bits 6-7, format index in FORMATS in bits
  *   0-5, or 0x3F there followed by the name as varint length and UTF-8)
  * </pre>
+ *
+ * A {@link Progress} marker, only ever on the repartition topic:
+ *
+ * <pre>
+ * kind 0x02 · topic (varint length, UTF-8) · partition (varint) · event time (varlong)
+ * </pre>
  */
 final class ContributionSerde
-    implements Serde<Contribution>, Serializer<Contribution>, Deserializer<Contribution> {
+    implements Serde<Captured>, Serializer<Captured>, Deserializer<Captured> {
 
   static final ContributionSerde INSTANCE = new ContributionSerde();
 
   private static final byte VERSION = 1;
+  private static final byte PROGRESS = 2;
   private static final List<String> FORMATS = List.of("tracecontext", "datadog", "b3", "jaeger");
   private static final int OTHER_FORMAT = 0x3F;
 
   private ContributionSerde() {}
 
   @Override
-  public byte[] serialize(String topic, Contribution contribution) {
-    return contribution == null ? null : encode(contribution);
+  public byte[] serialize(String topic, Captured captured) {
+    if (captured instanceof Progress progress) {
+      return encode(progress);
+    }
+    return captured == null ? null : encode((Contribution) captured);
   }
 
   @Override
-  public Contribution deserialize(String topic, byte[] data) {
-    return data == null ? null : decode(data);
+  public Captured deserialize(String topic, byte[] data) {
+    if (data == null) {
+      return null;
+    }
+    return data.length > 0 && data[0] == PROGRESS ? decodeProgress(data) : decode(data);
+  }
+
+  static byte[] encode(Progress p) {
+    byte[] topic = p.topic().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer out =
+        ByteBuffer.allocate(
+            1
+                + Varints.sizeOf(topic.length)
+                + topic.length
+                + Varints.sizeOf(p.partition())
+                + Varints.sizeOf(p.eventTime()));
+    out.put(PROGRESS);
+    Varints.write(topic.length, out);
+    out.put(topic);
+    Varints.write(p.partition(), out);
+    Varints.write(p.eventTime(), out);
+    return out.array();
+  }
+
+  static Progress decodeProgress(byte[] data) {
+    try {
+      ByteBuffer in = ByteBuffer.wrap(data);
+      in.get();
+      Progress progress = new Progress(readString(in), Varints.readInt(in), Varints.readLong(in));
+      if (in.hasRemaining()) {
+        throw new SerializationException(
+            "corrupt progress marker: " + in.remaining() + " trailing bytes");
+      }
+      return progress;
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
+      throw new SerializationException(
+          "corrupt progress marker (" + data.length + " bytes): " + e, e);
+    }
   }
 
   static byte[] encode(Contribution c) {
@@ -150,12 +197,12 @@ final class ContributionSerde
   }
 
   @Override
-  public Serializer<Contribution> serializer() {
+  public Serializer<Captured> serializer() {
     return this;
   }
 
   @Override
-  public Deserializer<Contribution> deserializer() {
+  public Deserializer<Captured> deserializer() {
     return this;
   }
 

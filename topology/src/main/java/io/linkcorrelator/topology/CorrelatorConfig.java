@@ -26,8 +26,23 @@ public final class CorrelatorConfig {
   /** Default of {@code correlator.export.flush.timeout.ms}: {@value}. */
   public static final long DEFAULT_EXPORT_FLUSH_TIMEOUT_MS = 5_000L;
 
-  /** Default of {@code correlator.max.future.ms}: {@value} (one day). */
-  public static final long DEFAULT_MAX_FUTURE_MS = 86_400_000L;
+  /**
+   * Default of {@code correlator.max.future.ms}: {@value} (one hour, what Kafka 4 brokers accept by
+   * default: {@code log.message.timestamp.after.max.ms}).
+   */
+  public static final long DEFAULT_MAX_FUTURE_MS = 3_600_000L;
+
+  /**
+   * Default of {@code correlator.partition.idle.ms}: {@value} (after a repartition, an upstream
+   * partition whose event time has not moved for this long stops holding windows open).
+   */
+  public static final long DEFAULT_PARTITION_IDLE_MS = 10_000L;
+
+  /**
+   * Default of {@code correlator.window.idle.close.ms}: {@value} (when stream time has not moved
+   * for this long, windows whose end plus grace has passed on the wall clock close).
+   */
+  public static final long DEFAULT_WINDOW_IDLE_CLOSE_MS = 30_000L;
 
   private final String applicationId;
   private final List<String> inputTopics;
@@ -42,6 +57,8 @@ public final class CorrelatorConfig {
   private final int maxLinksJsonChars;
   private final long maxFutureMs;
   private final long exportFlushTimeoutMs;
+  private final long partitionIdleMs;
+  private final long windowIdleCloseMs;
   private final TraceContextExtractor extractor;
   private final TextMapPropagator injector;
 
@@ -91,6 +108,27 @@ public final class CorrelatorConfig {
           "correlator.export.flush.timeout.ms must be >= 0, got " + b.exportFlushTimeoutMs);
     }
     this.exportFlushTimeoutMs = b.exportFlushTimeoutMs;
+    if (b.partitionIdleMs < 1) {
+      throw new IllegalArgumentException(
+          "correlator.partition.idle.ms must be >= 1, got " + b.partitionIdleMs);
+    }
+    this.partitionIdleMs = b.partitionIdleMs;
+    if (b.windowIdleCloseMs < 0) {
+      throw new IllegalArgumentException(
+          "correlator.window.idle.close.ms must be >= 0 (0 switches it off), got "
+              + b.windowIdleCloseMs);
+    }
+    this.windowIdleCloseMs = b.windowIdleCloseMs;
+    if (groupBy.repartitions() && windowIdleCloseMs > 0 && windowIdleCloseMs <= partitionIdleMs) {
+      // Else a partition that lags would see its windows closed by the wall clock while it holds
+      // them, and its records dead-lettered as late.
+      throw new IllegalArgumentException(
+          "correlator.window.idle.close.ms ("
+              + windowIdleCloseMs
+              + ") must be 0 or greater than correlator.partition.idle.ms ("
+              + partitionIdleMs
+              + ") when correlator.group.by repartitions");
+    }
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
   }
@@ -245,7 +283,7 @@ public final class CorrelatorConfig {
   /**
    * How far ahead of the wall clock a record's timestamp may be; later ones are invalid (they would
    * move stream time ahead and close every open window early). Default {@value
-   * #DEFAULT_MAX_FUTURE_MS} ms, one day.
+   * #DEFAULT_MAX_FUTURE_MS} ms, one hour.
    *
    * @return milliseconds
    */
@@ -262,6 +300,30 @@ public final class CorrelatorConfig {
    */
   public long exportFlushTimeoutMs() {
     return exportFlushTimeoutMs;
+  }
+
+  /**
+   * After a repartition, how long an upstream source partition's event time may stand still before
+   * it stops holding windows open: windows close by the slowest upstream partition that moved
+   * within this time. Default {@value #DEFAULT_PARTITION_IDLE_MS} ms. Without a repartition it has
+   * no effect.
+   *
+   * @return milliseconds, at least 1
+   */
+  public long partitionIdleMs() {
+    return partitionIdleMs;
+  }
+
+  /**
+   * How long stream time must stand still before windows whose end plus grace has passed on the
+   * wall clock close anyway (and stream time moves to their close time); 0 switches it off, for
+   * exactly Kafka Streams' behaviour, where a window closes only when a later record moves stream
+   * time. Default {@value #DEFAULT_WINDOW_IDLE_CLOSE_MS} ms.
+   *
+   * @return milliseconds; 0 when off
+   */
+  public long windowIdleCloseMs() {
+    return windowIdleCloseMs;
   }
 
   /**
@@ -298,6 +360,8 @@ public final class CorrelatorConfig {
     private int maxLinksPerSpan = DEFAULT_MAX_LINKS_PER_SPAN;
     private int maxLinksJsonChars = DEFAULT_MAX_LINKS_JSON_CHARS;
     private long maxFutureMs = DEFAULT_MAX_FUTURE_MS;
+    private long partitionIdleMs = DEFAULT_PARTITION_IDLE_MS;
+    private long windowIdleCloseMs = DEFAULT_WINDOW_IDLE_CLOSE_MS;
     private long exportFlushTimeoutMs = DEFAULT_EXPORT_FLUSH_TIMEOUT_MS;
     private TraceContextExtractor extractor =
         TraceFormats.extractor(TraceFormats.DEFAULT_EXTRACT_ORDER);
@@ -459,6 +523,29 @@ public final class CorrelatorConfig {
      */
     public Builder exportFlushTimeoutMs(long millis) {
       this.exportFlushTimeoutMs = millis;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.partition.idle.ms}; default {@value #DEFAULT_PARTITION_IDLE_MS}.
+     *
+     * @param millis how long an upstream partition may stand still before it is idle
+     * @return this
+     */
+    public Builder partitionIdleMs(long millis) {
+      this.partitionIdleMs = millis;
+      return this;
+    }
+
+    /**
+     * Sets {@code correlator.window.idle.close.ms}; default {@value #DEFAULT_WINDOW_IDLE_CLOSE_MS},
+     * 0 switches it off.
+     *
+     * @param millis how long stream time may stand still before due windows close by wall clock
+     * @return this
+     */
+    public Builder windowIdleCloseMs(long millis) {
+      this.windowIdleCloseMs = millis;
       return this;
     }
 

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.LongAccumulator;
  *       (counted in a window), {@code late} (after its window closed), {@code invalid_key}, {@code
  *       invalid_value}, {@code invalid_timestamp}, {@code tombstone} (not counted in any window;
  *       logged with topic/partition/offset);
- *   <li>{@code correlator.windows.emitted}: window results written;
+ *   <li>{@code correlator.windows.emitted}: window results written; {@code
+ *       correlator.windows.failed}: closed windows whose emission failed (logged with the reason);
  *   <li>{@code correlator.links.emitted}: span links exported; {@code correlator.spans.chunks}:
  *       chunk spans exported;
  *   <li>{@code correlator.stream_time.lag} (gauge, seconds): the wall clock minus the correlator's
@@ -46,6 +47,7 @@ final class CorrelatorMetrics {
 
   private final LongCounter records;
   private final LongCounter windows;
+  private final LongCounter failedWindows;
   private final LongCounter links;
   private final LongCounter chunks;
   private final LongAccumulator streamTime = new LongAccumulator(Math::max, Long.MIN_VALUE);
@@ -63,6 +65,12 @@ final class CorrelatorMetrics {
         meter
             .counterBuilder("correlator.windows.emitted")
             .setDescription("Window results written to the output topic")
+            .setUnit("{window}")
+            .build();
+    failedWindows =
+        meter
+            .counterBuilder("correlator.windows.failed")
+            .setDescription("Closed windows whose result could not be emitted")
             .setUnit("{window}")
             .build();
     links =
@@ -119,5 +127,9 @@ final class CorrelatorMetrics {
     windows.add(1);
     links.add(linkCount);
     chunks.add(chunkCount);
+  }
+
+  void windowFailed() {
+    failedWindows.add(1);
   }
 }

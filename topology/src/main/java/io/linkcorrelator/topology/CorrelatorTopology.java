@@ -27,8 +27,9 @@ import org.apache.kafka.streams.state.Stores;
  * meter for the counters.
  *
  * <pre>
- * input topics ─► capture (group key, Contribution) ─► [repartition by group key] ─► window
- *   (contributor log, windows, close index) ─► output topic (WindowResult + traceparent)
+ * input topics ─► capture (group key, Contribution) ─► [repartition by group key, with
+ *   Progress markers multicast] ─► window (contributor log, windows, close index, stream time)
+ *   ─► output topic (WindowResult + traceparent)
  * </pre>
  *
  * <p>When {@code openTelemetry} is the SDK, a window's result is written only once its spans are
@@ -80,7 +81,7 @@ public final class CorrelatorTopology {
             ? () -> sdk.getSdkTracerProvider().forceFlush()
             : null;
     StreamsBuilder builder = new StreamsBuilder();
-    KStream<String, Contribution> contributions =
+    KStream<String, Captured> contributions =
         builder.stream(
                 config.inputTopics(),
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("correlator-input"))
@@ -88,8 +89,9 @@ public final class CorrelatorTopology {
     if (config.groupBy().repartitions()) {
       contributions =
           contributions.repartition(
-              Repartitioned.<String, Contribution>as(REPARTITION)
+              Repartitioned.<String, Captured>as(REPARTITION)
                   .withKeySerde(Serdes.String())
+                  .withStreamPartitioner(ProgressPartitioner.INSTANCE)
                   .withValueSerde(ContributionSerde.INSTANCE));
     }
     // One exporter for all tasks: the gauge starts as configured; each task's SpanFlush reports

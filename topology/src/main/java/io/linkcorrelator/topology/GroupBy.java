@@ -14,11 +14,14 @@ public record GroupBy(Source source, String name) {
 
   /** Where a group key comes from. */
   public enum Source {
-    /** The record key, as UTF-8. */
+    /** The record key (UTF-8 text, or {@code base64:} and the bytes when they are not). */
     RECORD_KEY,
-    /** The last header of the given name, as UTF-8. */
+    /** The last header of the given name (in any case), its bytes as for the record key. */
     HEADER,
-    /** A field of the value (Avro or JSON, see {@link ValueFormat}), as text. */
+    /**
+     * A field of the value (Avro or JSON, see {@link ValueFormat}): text and numbers as text, Avro
+     * {@code bytes}/{@code fixed} as bytes (as for the record key).
+     */
     VALUE_FIELD
   }
 

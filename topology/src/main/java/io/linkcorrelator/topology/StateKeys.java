@@ -11,17 +11,19 @@ import org.apache.kafka.common.utils.Bytes;
  * length-prefixed (all keys of one group are contiguous).
  *
  * <pre>
- * contributor log : [key length 4][key][event time 8][topic hash 4][partition 4][offset 8]
+ * contributor log : [key length 4][key][event time 8][partition 4][offset 8][topic]
  * windows         : [key length 4][key][start 8][end 8]
  * close index     : [close time 8][key length 4][key][start 8][end 8]
  * </pre>
  *
- * The log's suffix names the original message, so reprocessing a message after a failure overwrites
- * its entry instead of adding a second one.
+ * The log's suffix names the original message in full (the topic's own bytes, never a hash of it),
+ * so reprocessing a message after a failure overwrites its entry instead of adding a second one,
+ * and two topics never overwrite each other's entries.
  */
 final class StateKeys {
 
-  static final int LOG_SUFFIX = 8 + 4 + 4 + 8;
+  /** The fixed part of a log key after the group key: event time, partition, offset. */
+  static final int LOG_SUFFIX = 8 + 4 + 8;
 
   private StateKeys() {}
 
@@ -30,12 +32,13 @@ final class StateKeys {
   }
 
   static Bytes log(byte[] key, Contribution c) {
+    byte[] topic = c.topic().getBytes(StandardCharsets.UTF_8);
     return Bytes.wrap(
-        prefix(key, LOG_SUFFIX)
+        prefix(key, LOG_SUFFIX + topic.length)
             .putLong(flip(c.timestamp()))
-            .putInt(c.topic().hashCode())
             .putInt(c.partition())
             .putLong(c.offset())
+            .put(topic)
             .array());
   }
 

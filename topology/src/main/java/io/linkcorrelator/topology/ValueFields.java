@@ -117,7 +117,7 @@ final class ValueFields {
       Object key = group == null ? null : group.read(record);
       Object number = aggregate == null ? null : aggregate.read(record);
       return new Fields(
-          key == null ? null : key.toString(), number instanceof Number n ? n.doubleValue() : null);
+          GroupKeys.ofField(key), number instanceof Number n ? n.doubleValue() : null);
     }
   }
 

@@ -4,14 +4,14 @@ import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.topology.CorrelatorMetrics.Outcome;
 import io.linkcorrelator.topology.WindowEmission.Finished;
 import io.opentelemetry.context.Context;
-import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -21,56 +21,54 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Windowing and emission, in four stores:
- *
- * <ul>
- *   <li>the contributor log ({@value CorrelatorTopology#LOG_STORE}): one entry per accepted
- *       message, keyed by (group key, event time, original message), written once, whatever the
- *       window type and however many windows the message falls in;
- *   <li>the windows ({@value CorrelatorTopology#WINDOWS_STORE}): each open (group key, window) with
- *       the wall-clock time it took its first record (the aggregate span's start);
- *   <li>the close index ({@value CorrelatorTopology#CLOSE_STORE}): the open windows ordered by the
- *       stream time at which they close;
- *   <li>the stream time ({@value CorrelatorTopology#STREAM_TIME_STORE}): the largest event time
- *       that reached the windows.
- * </ul>
+ * Windowing and emission over four stores: the {@link ContributorLog}, the {@link OpenWindows} and
+ * their close index, and the {@link StreamTime}. Which windows a record opens or joins, when it is
+ * late and what the log keeps is the {@link WindowRule} of the window type; how far event time has
+ * progressed (after a repartition: by the slowest active upstream partition, learnt also from
+ * {@link Progress} markers) is the {@link StreamTime}'s.
  *
  * <p>Per record the work is a constant number of store operations, independent of how many messages
- * a window holds. When stream time reaches a window's end plus grace, the window's contributors are
- * read back from the log by range, in event-time order, into a {@link WindowEmission}; the result
- * goes to the output topic and the window's state is freed: the log keeps only entries that a
- * still-open window of the same key can contain.
+ * a window holds. When stream time reaches a window's close time, its contributors are read back
+ * from the log by range, in event-time order, into a {@link WindowEmission}; the result is
+ * forwarded, and only then is the window's state removed. Emission work per call is bounded
+ * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
+ * whole windows at a time, one wait for their spans' export): what is left is continued by a
+ * punctuator, under exactly-once only after the next commit, so no burst of closing windows can
+ * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout.
  */
-final class WindowProcessor implements Processor<String, Contribution, String, WindowResult> {
+final class WindowProcessor implements Processor<String, Captured, String, WindowResult> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
-  private static final byte[] EMPTY = new byte[0];
-  private static final int BATCH = 1_000;
-  private static final Bytes STREAM_TIME_KEY = Bytes.wrap(new byte[] {0});
+
+  /** Contributors read back per call (windows are emitted whole, so one window may exceed it). */
+  static final int MAX_CONTRIBUTORS_PER_CALL = 20_000;
+
+  /** Windows emitted per call. */
+  static final int MAX_WINDOWS_PER_CALL = 200;
+
+  private static final Duration CONTINUE_EVERY = Duration.ofMillis(100);
 
   private final CorrelatorConfig config;
-  private final WindowSpec window;
   private final WindowEmission.Spans spans;
   private final CorrelatorMetrics metrics;
   private final SpanFlush spanFlush;
   private ProcessorContext<String, WindowResult> context;
-  private KeyValueStore<Bytes, byte[]> log;
-  private KeyValueStore<Bytes, byte[]> windows;
-  private KeyValueStore<Bytes, byte[]> closeIndex;
-  private KeyValueStore<Bytes, byte[]> streamTimeStore;
-  private long streamTime;
-  private long storedStreamTime;
+  private ContributorLog log;
+  private OpenWindows windows;
+  private StreamTime streamTime;
+  private StoredLong latestSessionEnd;
+  private WindowRule rule;
 
-  /** Windows known to be registered, so that most records skip the store lookup. */
-  private final Map<Bytes, Boolean> registered =
-      new LinkedHashMap<>(1_024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Bytes, Boolean> eldest) {
-          return size() > 10_000;
-        }
-      };
+  /** Wall-clock time at which a record last moved the stream time (or the task started). */
+  private long advancedAt;
 
-  private long nextCloseTime;
+  /**
+   * Under exactly-once, the least wall-clock time between two emission pieces: the commit interval,
+   * so that Kafka Streams commits (ends the transaction) between them. Zero otherwise.
+   */
+  private long pauseMs;
+
+  private long lastPieceEndMs = Long.MIN_VALUE;
 
   WindowProcessor(
       CorrelatorConfig config,
@@ -79,7 +77,6 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
       SpanFlush spanFlush) {
     this.config = config;
     this.spanFlush = spanFlush;
-    this.window = config.window();
     this.spans = spans;
     this.metrics = metrics;
   }
@@ -87,277 +84,186 @@ final class WindowProcessor implements Processor<String, Contribution, String, W
   @Override
   public void init(ProcessorContext<String, WindowResult> context) {
     this.context = context;
-    this.log = context.getStateStore(CorrelatorTopology.LOG_STORE);
-    this.windows = context.getStateStore(CorrelatorTopology.WINDOWS_STORE);
-    this.closeIndex = context.getStateStore(CorrelatorTopology.CLOSE_STORE);
-    this.streamTimeStore = context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
-    byte[] stored = streamTimeStore.get(STREAM_TIME_KEY);
-    this.streamTime = stored == null ? Long.MIN_VALUE : ByteBuffer.wrap(stored).getLong();
-    this.storedStreamTime = streamTime;
-    registered.clear(); // init after a task's state was rolled back: trust only the store
-    this.nextCloseTime = firstCloseTime(Long.MIN_VALUE);
+    this.log = new ContributorLog(context.getStateStore(CorrelatorTopology.LOG_STORE));
+    this.windows =
+        new OpenWindows(
+            context.getStateStore(CorrelatorTopology.WINDOWS_STORE),
+            context.getStateStore(CorrelatorTopology.CLOSE_STORE),
+            config.window());
+    KeyValueStore<Bytes, byte[]> times =
+        context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
+    this.advancedAt = context.currentSystemTimeMs();
+    this.streamTime = StreamTime.of(config, times, advancedAt);
+    this.latestSessionEnd = new StoredLong(times, StoredLong.LATEST_SESSION_END);
+    this.rule = WindowRule.of(config.window(), windows, log, latestSessionEnd);
+    Map<String, Object> streams = context.appConfigs();
+    boolean exactlyOnce =
+        String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
+            .startsWith("exactly_once");
+    Object commitInterval = streams.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    this.pauseMs =
+        !exactlyOnce ? 0 : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
+    context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
   }
 
   @Override
-  public void process(Record<String, Contribution> record) {
-    Contribution contribution = record.value();
+  public void process(Record<String, Captured> record) {
+    long wallClock = context.currentSystemTimeMs();
+    long before = streamTime.current();
+    if (record.value() instanceof Progress progress) {
+      long now = streamTime.observe(progress, wallClock);
+      if (now > before) {
+        advancedAt = wallClock;
+        metrics.streamTime(now);
+      }
+      emitDue();
+      return;
+    }
+    Contribution contribution = (Contribution) record.value();
     long time = contribution.timestamp();
-    long streamTime = advanceStreamTime(time);
-    metrics.streamTime(streamTime);
+    long now = streamTime.observe(contribution.topic(), contribution.partition(), time, wallClock);
+    if (now > before) {
+      advancedAt = wallClock;
+    }
+    metrics.streamTime(now);
     byte[] key = StateKeys.groupKey(record.key());
-    boolean accepted =
-        switch (window.type()) {
-          case TUMBLING, HOPPING -> addToTimeWindows(key, time, streamTime);
-          case SLIDING -> addToSlidingWindows(key, time, streamTime);
-          case SESSION -> addToSession(key, time, streamTime);
-          default -> throw new IllegalStateException("unsupported window type " + window.type());
-        };
+    boolean accepted = rule.assign(key, time, now, wallClock);
     if (accepted) {
-      log.put(StateKeys.log(key, contribution), ContributionSerde.encode(contribution));
+      log.append(key, contribution);
       metrics.record(contribution.linked() ? Outcome.LINKED : Outcome.UNLINKED);
     }
-    emitClosedWindows(streamTime);
+    if (windows.takeRegistered()) {
+      streamTime.checkpoint();
+      latestSessionEnd.checkpoint();
+    }
+    emitDue();
     if (!accepted) {
       // Like a bad record: Kafka Streams' handler logs it and sends it to the dead-letter topic.
       metrics.record(Outcome.LATE);
       throw new InvalidRecordException(
           String.format(
-              "late: %s-%d@%d has event time %d, past the grace period of its window (stream time"
-                  + " %d); not counted",
-              contribution.topic(),
-              contribution.partition(),
-              contribution.offset(),
-              time,
-              streamTime));
+              "late: %s-%d@%d has event time %d, past the grace period of every window that can"
+                  + " hold it (stream time %d); not counted",
+              contribution.topic(), contribution.partition(), contribution.offset(), time, now));
     }
   }
 
   /**
-   * The correlator's own stream time: the largest event time among the records that reached the
-   * windows. Not the task's stream time, which Kafka Streams advances as it reads, before the
-   * capture step can reject a far-future timestamp. It is stored whenever it registers or closes a
-   * window ({@link #persistStreamTime}), not on every record: between two such moments it only
-   * moved within open windows, so a restart that resumes from the stored value neither reopens an
-   * emitted window nor closes one early.
+   * On the wall clock: an upstream partition may have become idle (stream time moves); windows left
+   * over from a burst are emitted; and when no record has moved stream time for {@code
+   * correlator.window.idle.close.ms}, windows whose close time has passed on the wall clock close,
+   * stream time moving to the latest close time among them (so none can open again).
    */
-  private long advanceStreamTime(long time) {
-    streamTime = Math.max(streamTime, time);
-    return streamTime;
-  }
-
-  private void persistStreamTime() {
-    if (streamTime != storedStreamTime) {
-      streamTimeStore.put(STREAM_TIME_KEY, ByteBuffer.allocate(8).putLong(streamTime).array());
-      storedStreamTime = streamTime;
-    }
-  }
-
-  private boolean addToTimeWindows(byte[] key, long time, long streamTime) {
-    long size = window.sizeMs();
-    long advance = window.advanceMs();
-    // As Kafka's TimeWindows.windowsFor: every window [start, start + size) holding time.
-    long start = Math.max(0, time - size + advance) / advance * advance;
-    boolean open = false;
-    for (; start <= time; start += advance) {
-      open |= register(key, start, start + size, streamTime, context.currentSystemTimeMs());
-    }
-    return open;
-  }
-
-  private boolean addToSlidingWindows(byte[] key, long time, long streamTime) {
-    long difference = window.slidingDifferenceMs();
-    // Its own window [time - difference, time]; late once that one has closed.
-    if (!register(key, time - difference, time + 1, streamTime, context.currentSystemTimeMs())) {
-      return false;
-    }
-    // Its right window (time, time + difference] exists when a record is already there.
-    if (hasLogEntry(key, time + 1, time + difference)) {
-      register(key, time + 1, time + difference + 2, streamTime, context.currentSystemTimeMs());
-    }
-    // The previous record's right window now holds this one.
-    try (KeyValueIterator<Bytes, byte[]> previous =
-        log.reverseRange(
-            StateKeys.logFrom(key, time - difference), StateKeys.logTo(key, time - 1))) {
-      if (previous.hasNext()) {
-        long before = StateKeys.logTime(previous.next().key, key.length);
-        register(
-            key, before + 1, before + difference + 2, streamTime, context.currentSystemTimeMs());
+  private void onWallClock(long wallClock) {
+    streamTime.tick(wallClock); // not a record: the idle-closing clock goes on
+    long idleCloseMs = config.windowIdleCloseMs();
+    if (idleCloseMs > 0 && WindowSpec.minus(wallClock, advancedAt) >= idleCloseMs) {
+      long closed = emitDue(Math.max(wallClock, streamTime.current()));
+      if (closed != Long.MIN_VALUE) {
+        streamTime.advanceTo(closed);
+        streamTime.checkpoint();
       }
-    }
-    return true;
-  }
-
-  private boolean addToSession(byte[] key, long time, long streamTime) {
-    long gap = window.gapMs();
-    if (window.closeTime(time + 1) <= streamTime) {
-      return false;
-    }
-    long start = time;
-    long end = time + 1;
-    long spanStart = context.currentSystemTimeMs();
-    // Sessions of this key within gap of time: the last one starting at or before time - gap
-    // (it may reach past it), and every one starting in (time - gap, time + gap].
-    List<KeyValue<Bytes, byte[]>> candidates = new ArrayList<>();
-    try (KeyValueIterator<Bytes, byte[]> earlier =
-        windows.reverseRange(
-            StateKeys.windowFrom(key, Long.MIN_VALUE), StateKeys.windowTo(key, time - gap))) {
-      if (earlier.hasNext()) {
-        candidates.add(earlier.next());
-      }
-    }
-    try (KeyValueIterator<Bytes, byte[]> later =
-        windows.range(
-            StateKeys.windowFrom(key, time - gap + 1), StateKeys.windowTo(key, time + gap))) {
-      later.forEachRemaining(candidates::add);
-    }
-    for (KeyValue<Bytes, byte[]> session : candidates) {
-      long sessionStart = StateKeys.windowStart(session.key);
-      long sessionEnd = StateKeys.windowEnd(session.key);
-      if (sessionEnd - 1 + gap < time || sessionStart - gap > time) {
-        continue; // not within gap
-      }
-      start = Math.min(start, sessionStart);
-      end = Math.max(end, sessionEnd);
-      spanStart = Math.min(spanStart, ByteBuffer.wrap(session.value).getLong());
-      windows.delete(session.key);
-      registered.remove(session.key);
-      closeIndex.delete(StateKeys.close(window.closeTime(sessionEnd), session.key));
-    }
-    return register(key, start, end, streamTime, spanStart);
-  }
-
-  /**
-   * Makes the window [start, end) of key known, unless it has closed.
-   *
-   * @return whether the window is open
-   */
-  private boolean register(byte[] key, long start, long end, long streamTime, long spanStart) {
-    long closeTime = window.closeTime(end);
-    if (closeTime <= streamTime) {
-      return false;
-    }
-    Bytes windowKey = StateKeys.window(key, start, end);
-    if (registered.containsKey(windowKey)) {
-      return true;
-    }
-    if (windows.get(windowKey) == null) {
-      windows.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
-      closeIndex.put(StateKeys.close(closeTime, windowKey), EMPTY);
-      nextCloseTime = Math.min(nextCloseTime, closeTime);
-      persistStreamTime();
-    }
-    registered.put(windowKey, Boolean.TRUE);
-    return true;
-  }
-
-  private boolean hasLogEntry(byte[] key, long from, long to) {
-    try (KeyValueIterator<Bytes, byte[]> entries =
-        log.range(StateKeys.logFrom(key, from), StateKeys.logTo(key, to))) {
-      return entries.hasNext();
-    }
-  }
-
-  private void emitClosedWindows(long streamTime) {
-    if (streamTime < nextCloseTime) {
       return;
     }
-    persistStreamTime();
-    List<Bytes> due = new ArrayList<>();
-    do {
-      due.clear();
-      try (KeyValueIterator<Bytes, byte[]> closing =
-          closeIndex.range(StateKeys.closeFrom(nextCloseTime), StateKeys.closeTo(streamTime))) {
-        while (closing.hasNext() && due.size() < BATCH) {
-          due.add(closing.next().key);
-        }
-      }
-      List<Record<String, WindowResult>> results = new ArrayList<>(due.size());
-      for (Bytes closeKey : due) {
-        Record<String, WindowResult> result = emit(StateKeys.windowOfClose(closeKey));
-        if (result != null) {
-          results.add(result);
-        }
-        closeIndex.delete(closeKey);
-      }
-      // The spans first: a result that reaches the output topic has its spans at the backend.
-      spanFlush.awaitExport();
-      results.forEach(context::forward);
-    } while (due.size() == BATCH);
-    nextCloseTime = firstCloseTime(streamTime + 1);
+    emitDue();
   }
 
-  private Record<String, WindowResult> emit(Bytes windowKey) {
+  private void emitDue() {
+    emitDue(streamTime.current());
+  }
+
+  /**
+   * Emits windows due at {@code now}, in close order, within this call's budget. Each window's
+   * state is removed only after its result has been forwarded; a window whose emission fails is
+   * logged, counted and removed, so it never blocks the windows behind it.
+   *
+   * @return the latest close time among the windows taken, or {@link Long#MIN_VALUE}
+   */
+  private long emitDue(long now) {
+    if (!windows.anyDue(now)) {
+      return Long.MIN_VALUE;
+    }
+    long wallClock = context.currentSystemTimeMs();
+    if (lastPieceEndMs != Long.MIN_VALUE && wallClock - lastPieceEndMs < pauseMs) {
+      return Long.MIN_VALUE; // the punctuator goes on after the next commit
+    }
+    streamTime.checkpoint();
+    List<Bytes> done = new ArrayList<>();
+    List<Record<String, WindowResult>> results = new ArrayList<>();
+    long contributors = 0;
+    Bytes windowKey;
+    while (done.size() < MAX_WINDOWS_PER_CALL
+        && contributors < MAX_CONTRIBUTORS_PER_CALL
+        && (windowKey = nextDue(now, done)) != null) {
+      done.add(windowKey);
+      try {
+        Finished finished = emit(windowKey);
+        if (finished != null) {
+          contributors += finished.result().getMessageCount();
+          results.add(result(finished));
+        }
+      } catch (RuntimeException e) {
+        metrics.windowFailed();
+        LOG.error(
+            "window [{}, {}) of key {} could not be emitted; its result is lost, the windows behind"
+                + " it go on",
+            StateKeys.windowStart(windowKey),
+            StateKeys.windowEnd(windowKey),
+            StateKeys.groupKeyOfWindow(windowKey),
+            e);
+      }
+    }
+    // The spans first: a result that reaches the output topic has its spans at the backend.
+    spanFlush.awaitExport();
+    results.forEach(context::forward);
+    long latestClose = Long.MIN_VALUE;
+    for (Bytes emitted : done) {
+      byte[] key = StateKeys.groupKeyBytesOfWindow(emitted);
+      windows.remove(emitted);
+      rule.free(key, StateKeys.windowStart(emitted));
+      latestClose = Math.max(latestClose, config.window().closeTime(StateKeys.windowEnd(emitted)));
+    }
+    lastPieceEndMs = context.currentSystemTimeMs();
+    return latestClose;
+  }
+
+  /** The next due window not yet taken in this call. */
+  private Bytes nextDue(long now, List<Bytes> taken) {
+    if (taken.isEmpty()) {
+      return windows.firstDue(now);
+    }
+    // Windows taken in this call are still in the store until their results are forwarded.
+    Bytes last = taken.get(taken.size() - 1);
+    return windows.dueAfter(last, now);
+  }
+
+  /** Builds the spans and the result of a closed window; null when it holds no contributor. */
+  private Finished emit(Bytes windowKey) {
     String groupKey = StateKeys.groupKeyOfWindow(windowKey);
     byte[] key = StateKeys.groupKeyBytesOfWindow(windowKey);
     long start = StateKeys.windowStart(windowKey);
     long end = StateKeys.windowEnd(windowKey);
-    byte[] state = windows.get(windowKey);
     long now = context.currentSystemTimeMs();
-    long spanStart = state == null ? now : ByteBuffer.wrap(state).getLong();
-    WindowEmission emission = new WindowEmission(spans, groupKey, start, end, spanStart);
-    try (KeyValueIterator<Bytes, byte[]> contributors =
-        log.range(StateKeys.logFrom(key, start), StateKeys.logTo(key, end - 1))) {
+    WindowEmission emission =
+        new WindowEmission(spans, groupKey, start, end, windows.spanStart(windowKey, now));
+    try (KeyValueIterator<Bytes, byte[]> contributors = log.entries(key, start, end - 1)) {
       contributors.forEachRemaining(entry -> emission.add(ContributionSerde.decode(entry.value)));
     }
-    windows.delete(windowKey);
-    registered.remove(windowKey);
-    freeLog(key, start);
     if (emission.count() == 0) {
-      LOG.warn(
-          "window [{}, {}) of key {} closed with no contributors; nothing emitted",
-          start,
-          end,
-          groupKey);
-      return null;
+      return null; // e.g. a sliding window's right window that nothing fell in
     }
     Finished finished = emission.finish(now);
+    metrics.windowEmitted(finished.links(), finished.chunks());
+    return finished;
+  }
+
+  private Record<String, WindowResult> result(Finished finished) {
     RecordHeaders headers = new RecordHeaders();
     config
         .injector()
         .inject(Context.root().with(finished.aggregate()), headers, KafkaHeadersSetter.INSTANCE);
-    metrics.windowEmitted(finished.links(), finished.chunks());
+    WindowResult result = finished.result();
     return new Record<>(
-        groupKey, finished.result(), finished.result().getLastEventTime().toEpochMilli(), headers);
-  }
-
-  /**
-   * Deletes the log entries of key that no open window can contain: those before the earliest start
-   * among the key's open windows (all of them when none is open). Every accepted entry lies in an
-   * open window that starts at or before it, and a window opened later never reaches back before
-   * the entries still kept, so nothing a window needs is freed.
-   *
-   * <p>Both scans start at the closed window's start, not at the key's first possible entry:
-   * windows of a key close in the order of their ends, so every window that started earlier has
-   * closed and freed its entries already, and the store's tombstones of those deletions (which a
-   * scan would have to skip until compaction) lie below where the scans begin.
-   */
-  private void freeLog(byte[] key, long closedStart) {
-    long keepFrom = Long.MAX_VALUE;
-    try (KeyValueIterator<Bytes, byte[]> open =
-        windows.range(
-            StateKeys.windowFrom(key, closedStart), StateKeys.windowTo(key, Long.MAX_VALUE))) {
-      if (open.hasNext()) {
-        keepFrom = StateKeys.windowStart(open.next().key);
-      }
-    }
-    List<Bytes> free = new ArrayList<>();
-    do {
-      free.clear();
-      try (KeyValueIterator<Bytes, byte[]> entries =
-          log.range(StateKeys.logFrom(key, closedStart), StateKeys.logTo(key, keepFrom - 1))) {
-        while (entries.hasNext() && free.size() < BATCH) {
-          free.add(entries.next().key);
-        }
-      }
-      free.forEach(log::delete);
-    } while (free.size() == BATCH);
-  }
-
-  /** The earliest close time at or after {@code from} (earlier ones are all emitted). */
-  private long firstCloseTime(long from) {
-    try (KeyValueIterator<Bytes, byte[]> first =
-        closeIndex.range(StateKeys.closeFrom(from), StateKeys.closeEnd())) {
-      return first.hasNext() ? StateKeys.closeTime(first.next().key) : Long.MAX_VALUE;
-    }
+        result.getGroupKey(), result, result.getLastEventTime().toEpochMilli(), headers);
   }
 }

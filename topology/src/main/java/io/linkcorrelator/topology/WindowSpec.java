@@ -131,7 +131,19 @@ public record WindowSpec(WindowType type, long sizeMs, long advanceMs, long gapM
    * @return the close time; the window is closed when stream time is at or past it
    */
   long closeTime(long endMs) {
-    return endMs + gapMs + graceMs;
+    return plus(plus(endMs, gapMs), graceMs);
+  }
+
+  /** {@code a + b} for {@code b >= 0}, saturated at {@link Long#MAX_VALUE}. */
+  static long plus(long a, long b) {
+    long sum = a + b;
+    return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+  }
+
+  /** {@code a - b} for {@code b >= 0}, saturated at {@link Long#MIN_VALUE}. */
+  static long minus(long a, long b) {
+    long difference = a - b;
+    return ((a ^ b) & (a ^ difference)) < 0 ? Long.MIN_VALUE : difference;
   }
 
   /** The time difference of sliding windows. */

@@ -53,7 +53,7 @@ class AppConfigTest {
     assertThat(correlator.maxLinksPerSpan()).isEqualTo(128);
     assertThat(config.streams().getProperty("num.stream.threads")).isEqualTo("2");
     assertThat(config.streams().getProperty("processing.exception.handler"))
-        .isEqualTo("org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler");
+        .isEqualTo(DeadLetterHandler.class.getName());
     assertThat(config.streams()).doesNotContainKey("correlator.input.topics");
   }
 

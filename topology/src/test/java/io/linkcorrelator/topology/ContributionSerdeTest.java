@@ -38,6 +38,26 @@ class ContributionSerdeTest {
   }
 
   @Test
+  void progressMarkersAndContributionsShareTheTopicToldApartByTheirFirstByte() {
+    Captured contribution = new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), true, 1);
+    for (Captured captured :
+        List.of(
+            contribution,
+            new Progress("orders", 3, 1_700_000_000_000L),
+            new Progress("orders", 0, Long.MIN_VALUE))) {
+      byte[] bytes = ContributionSerde.INSTANCE.serialize("regroup", captured);
+      assertThat(ContributionSerde.INSTANCE.deserialize("regroup", bytes)).isEqualTo(captured);
+    }
+    byte[] marker = ContributionSerde.encode(new Progress("orders", 3, 9L));
+    assertThatThrownBy(() -> ContributionSerde.decode(marker))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("version 2");
+    assertThatThrownBy(
+            () -> ContributionSerde.decodeProgress(Arrays.copyOf(marker, marker.length - 1)))
+        .isInstanceOf(SerializationException.class);
+  }
+
+  @Test
   void aLinkedContributionIsCompact() {
     Contribution linked =
         new Contribution(

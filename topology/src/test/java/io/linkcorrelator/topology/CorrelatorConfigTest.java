@@ -89,6 +89,35 @@ class CorrelatorConfigTest {
   }
 
   @Test
+  void idlenessSettingsNameTheirKeyAndIdleClosingWaitsLongerThanAPartitionCanLag() {
+    assertThat(valid().build().partitionIdleMs())
+        .isEqualTo(CorrelatorConfig.DEFAULT_PARTITION_IDLE_MS);
+    assertThat(valid().build().windowIdleCloseMs())
+        .isEqualTo(CorrelatorConfig.DEFAULT_WINDOW_IDLE_CLOSE_MS);
+    assertThatThrownBy(() -> valid().partitionIdleMs(0).build())
+        .hasMessageContaining("correlator.partition.idle.ms");
+    assertThatThrownBy(() -> valid().windowIdleCloseMs(-1).build())
+        .hasMessageContaining("correlator.window.idle.close.ms");
+    assertThatThrownBy(
+            () ->
+                valid()
+                    .groupBy(GroupBy.header("tenant"))
+                    .partitionIdleMs(10_000)
+                    .windowIdleCloseMs(10_000)
+                    .build())
+        .hasMessageContaining("correlator.window.idle.close.ms (10000) must be 0 or greater than")
+        .hasMessageContaining("correlator.partition.idle.ms (10000)");
+    assertThat(
+            valid()
+                .groupBy(GroupBy.header("tenant"))
+                .partitionIdleMs(10_000)
+                .windowIdleCloseMs(0)
+                .build()
+                .windowIdleCloseMs())
+        .isZero();
+  }
+
+  @Test
   void groupByParsesItsThreeForms() {
     assertThat(GroupBy.parse("key")).isEqualTo(GroupBy.recordKey());
     assertThat(GroupBy.parse("header:tenant")).isEqualTo(GroupBy.header("tenant"));

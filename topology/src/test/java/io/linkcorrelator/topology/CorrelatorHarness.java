@@ -26,7 +26,6 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
@@ -63,8 +62,7 @@ final class CorrelatorHarness implements AutoCloseable {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     // As the application runs it: bad records are logged, dead-lettered, and skipped.
     props.put(
-        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueProcessingExceptionHandler.class.getName());
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
     props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, DEAD_LETTERS);
     this.driver = new TopologyTestDriver(CorrelatorTopology.build(config, openTelemetry), props);
     this.output =
@@ -86,6 +84,15 @@ final class CorrelatorHarness implements AutoCloseable {
 
   void send(String topic, String key, byte[] value, long timestamp, Headers headers) {
     input(topic).pipeInput(new TestRecord<>(key, value, headers, timestamp));
+  }
+
+  /**
+   * Lets {@code correlator.partition.idle.ms} of wall-clock time pass: after a repartition, an
+   * upstream partition that has stopped moving (and, on a first start, the wait for every upstream
+   * partition to report) no longer holds the windows.
+   */
+  void letSilentPartitionsGoIdle() {
+    driver.advanceWallClockTime(java.time.Duration.ofMillis(config.partitionIdleMs()));
   }
 
   List<TestRecord<String, WindowResult>> results() {

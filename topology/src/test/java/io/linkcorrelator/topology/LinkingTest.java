@@ -192,6 +192,8 @@ class LinkingTest {
           orders.serialize("orders", order("order-5", "zed", 1)),
           T0 + 120_000,
           traced(5));
+      // "returns" has gone silent at T0 + 3: it holds alice's window until it is idle.
+      harness.letSilentPartitionsGoIdle();
 
       List<TestRecord<String, WindowResult>> results = harness.results();
       WindowResult alice =
@@ -256,6 +258,7 @@ class LinkingTest {
       Headers late = traced(4);
       late.add("tenant", "zed".getBytes(StandardCharsets.UTF_8));
       harness.send("x", T0 + 120_000, late);
+      harness.letSilentPartitionsGoIdle(); // regrouped: a first start waits for every partition
 
       assertThat(harness.results()).extracting(TestRecord::key).containsExactly("acme");
       assertThat(harness.counter("correlator.records", "invalid_key")).isEqualTo(2);
