@@ -65,6 +65,7 @@ class JsonValuesTest {
       send(harness, T0 + 2, 2, "{\"customer\":{\"id\":\"bob\"},\"amount\":2.5}");
       send(harness, T0 + 3, 3, "{\"amount\":-4e0,\"customer\":{\"id\":\"alice\"},\"x\":[1]}");
       send(harness, T0 + 120_000, 4, "{\"customer\":{\"id\":\"later\"},\"amount\":0}");
+      harness.letSilentPartitionsGoIdle(); // regrouped: a first start waits for every partition
 
       Map<String, WindowResult> results =
           harness.results().stream().collect(Collectors.toMap(TestRecord::key, TestRecord::value));
@@ -88,6 +89,7 @@ class JsonValuesTest {
       send(harness, T0 + 4, 4, "{\"shop.region\":{\"code\":1.50},\"amount\":1}");
       send(harness, T0 + 5, 5, "{\"shop.region\":{\"code\":true},\"amount\":1}");
       send(harness, T0 + 120_000, 6, "{\"shop.region\":{\"code\":\"z\"},\"amount\":1}");
+      harness.letSilentPartitionsGoIdle(); // regrouped: a first start waits for every partition
 
       assertThat(
               harness.results().stream()
@@ -111,6 +113,7 @@ class JsonValuesTest {
       send(harness, T0 + 9, 9, "{\"customer\":\"alice\",\"amount\":\"12.50\"}");
       send(harness, T0 + 10, 10, "{\"customer\":\"alice\",\"amount\":1e999}");
       send(harness, T0 + 120_000, 11, "{\"customer\":\"later\",\"amount\":1}");
+      harness.letSilentPartitionsGoIdle(); // regrouped: a first start waits for every partition
 
       assertThat(harness.results())
           .singleElement()
@@ -153,6 +156,7 @@ class JsonValuesTest {
     try (CorrelatorHarness harness = new CorrelatorHarness(config, stateDir)) {
       send(harness, T0 + 1, 1, "not json at all");
       send(harness, T0 + 120_000, 2, "{");
+      harness.letSilentPartitionsGoIdle(); // regrouped: a first start waits for every partition
 
       assertThat(harness.results())
           .singleElement()
