@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Four input partitions meet in the repartition topic (grouped by a header) and progress unevenly:
  * partition 3 is held back for several seconds after the application runs, partition 2 goes silent
  * early. Through the runnable jar: every record is linked, none is dead-lettered as late, and the
- * silent partition's windows, like the last ones, close once the traffic stops.
+ * silent partition's windows, like the last ones, close once the traffic stops. A record that does
+ * arrive late afterwards is dead-lettered with headers naming its original message.
  */
 class UnevenPartitionsIT {
 
@@ -72,6 +73,22 @@ class UnevenPartitionsIT {
         AppTestKit.sleep(Duration.ofSeconds(4)); // partition 3 is held back while the others run
         send(kafka, heldBack);
         results = readResults(kafka, total, correlator);
+        assertThat(deadLetters(kafka, 0)).as("none dead-lettered as late").isEmpty();
+
+        // Its windows closed, a record for them is late: its dead letter names the original.
+        ProducerRecord<String, byte[]> late = message(1, PER_PARTITION, "customer-0");
+        send(
+            kafka,
+            List.of(
+                new ProducerRecord<>(
+                    late.topic(), 1, T0, late.key(), late.value(), late.headers())));
+        ConsumerRecord<byte[], byte[]> letter = deadLetters(kafka, 1).get(0);
+        assertThat(header(letter, DeadLetterHandler.TOPIC)).isEqualTo(AppTestKit.INPUT);
+        assertThat(header(letter, DeadLetterHandler.PARTITION)).isEqualTo("1");
+        assertThat(header(letter, DeadLetterHandler.OFFSET))
+            .isEqualTo(String.valueOf(PER_PARTITION));
+        assertThat(header(letter, "__streams.errors.topic"))
+            .endsWith("correlator-regroup-repartition");
         assertThat(correlator.stop()).as("log: %s", correlator.log()).isEqualTo(143);
       }
 
@@ -81,7 +98,6 @@ class UnevenPartitionsIT {
       assertThat(results.stream().map(ConsumerRecord::key).collect(Collectors.toSet()))
           .contains("quiet-0", "quiet-1");
       assertThat(results).hasSize(CUSTOMERS * 4 + 2 * 2);
-      assertThat(deadLetters(kafka)).as("none dead-lettered as late").isEmpty();
       Map<String, Integer> linked = AppTestKit.linkCounts(receiver.spans());
       List<String> sent = new ArrayList<>();
       early.forEach(r -> sent.add(producerSpan(r)));
@@ -142,7 +158,13 @@ class UnevenPartitionsIT {
     return results;
   }
 
-  private static List<ConsumerRecord<byte[], byte[]>> deadLetters(EmbeddedKafka kafka) {
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+
+  /** The dead letters, once there are at least {@code expected}: all up to the topic's end. */
+  private static List<ConsumerRecord<byte[], byte[]>> deadLetters(
+      EmbeddedKafka kafka, int expected) {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(
             Map.of(
@@ -162,6 +184,10 @@ class UnevenPartitionsIT {
       }
       Map<org.apache.kafka.common.TopicPartition, Long> end =
           consumer.endOffsets(consumer.assignment());
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // a guard only
+      while (letters.size() < expected && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(250)).forEach(letters::add);
+      }
       while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
         consumer.poll(Duration.ofMillis(250)).forEach(letters::add);
       }
