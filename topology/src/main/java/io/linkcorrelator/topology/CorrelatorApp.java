@@ -57,6 +57,10 @@ public final class CorrelatorApp implements AutoCloseable {
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(CorrelatorApp.class);
+
+  /** The SDK's default {@code otel.bsp.max.queue.size}. */
+  private static final int BSP_QUEUE_DEFAULT = 2048;
+
   private static final Set<String> SAMPLING_EVERYTHING =
       Set.of("always_on", "parentbased_always_on");
 
@@ -134,11 +138,13 @@ public final class CorrelatorApp implements AutoCloseable {
       AppConfig config, Map<String, String> env, Runnable onFatalError) {
     CorrelatorConfig correlator = config.correlator();
     DroppedSpans dropped = new DroppedSpans();
-    OpenTelemetrySdk openTelemetry = openTelemetry(correlator, env, dropped);
+    ExportQueue exportQueue = new ExportQueue(dropped, config.closeTimeout().toMillis());
+    OpenTelemetrySdk openTelemetry = openTelemetry(correlator, env, dropped, exportQueue);
     Properties settings = config.streams();
     KafkaMetricsBridge.install(settings, openTelemetry);
     KafkaStreams streams =
-        new KafkaStreams(CorrelatorTopology.build(correlator, openTelemetry), settings);
+        new KafkaStreams(
+            CorrelatorTopology.build(correlator, openTelemetry, exportQueue::hasRoom), settings);
     Meter meter = openTelemetry.getMeter(CorrelatorTopology.INSTRUMENTATION_NAME);
     StoreGauges.register(meter, streams);
     dropped.register(meter);
@@ -180,7 +186,10 @@ public final class CorrelatorApp implements AutoCloseable {
   }
 
   static OpenTelemetrySdk openTelemetry(
-      CorrelatorConfig correlator, Map<String, String> env, DroppedSpans dropped) {
+      CorrelatorConfig correlator,
+      Map<String, String> env,
+      DroppedSpans dropped,
+      ExportQueue exportQueue) {
     int maxLinks = correlator.maxLinksPerSpan();
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.service.name", "link-correlator");
@@ -202,7 +211,13 @@ public final class CorrelatorApp implements AutoCloseable {
         .disableShutdownHook()
         .addPropertiesSupplier(() -> defaults)
         .addPropertiesCustomizer(properties -> fromEnv)
-        .addSpanExporterCustomizer((exporter, properties) -> dropped.counting(exporter))
+        .addSpanExporterCustomizer(
+            (exporter, properties) -> exportQueue.tracking(dropped.counting(exporter)))
+        // The batch processor drops spans when its queue is full: the gate keeps it from filling.
+        .addSpanProcessorCustomizer(
+            (processor, properties) ->
+                exportQueue.gated(
+                    processor, properties.getInt("otel.bsp.max.queue.size", BSP_QUEUE_DEFAULT)))
         .addSamplerCustomizer(CorrelatorApp::sampleEverySpan)
         .addTracerProviderCustomizer(
             (builder, properties) -> {

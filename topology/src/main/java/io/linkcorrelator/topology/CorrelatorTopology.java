@@ -7,6 +7,7 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.common.CompletableResultCode;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -68,6 +69,15 @@ public final class CorrelatorTopology {
    * @return the topology, to run with {@code new KafkaStreams(topology, streamsProperties)}
    */
   public static Topology build(CorrelatorConfig config, OpenTelemetry openTelemetry) {
+    return build(config, openTelemetry, () -> true);
+  }
+
+  /**
+   * Builds the topology, emitting a window only while {@code exportRoom} says the span processor
+   * has room for its spans ({@link ExportQueue#hasRoom()}); otherwise emission continues later.
+   */
+  static Topology build(
+      CorrelatorConfig config, OpenTelemetry openTelemetry, BooleanSupplier exportRoom) {
     CorrelatorMetrics metrics = new CorrelatorMetrics(openTelemetry);
     WindowEmission.Spans spans =
         new WindowEmission.Spans(
@@ -108,7 +118,8 @@ public final class CorrelatorTopology {
                     config,
                     spans,
                     metrics,
-                    new SpanFlush(flush, config.exportFlushTimeoutMs(), metrics::exportWaiting)),
+                    new SpanFlush(flush, config.exportFlushTimeoutMs(), metrics::exportWaiting),
+                    exportRoom),
             Named.as("correlator-window"),
             LOG_STORE,
             WINDOWS_STORE,

@@ -8,19 +8,41 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.Collection;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Counts the spans that never reach the backend because their export failed for good (after the
- * exporter's own retries), as {@code correlator.spans.dropped{error.type=export_failed}}. Spans the
- * batch processor drops because its queue is full are the SDK's own {@code
- * otel.sdk.processor.span.processed{error.type=queue_full}}.
+ * Counts the spans that never reach the backend, as {@code correlator.spans.dropped{error.type}}:
+ * {@code export_failed} when their export failed for good (after the exporter's own retries),
+ * {@code shutdown} when OpenTelemetry shut down while they still waited for room in the batch
+ * processor's queue ({@link ExportQueue}). A drop is logged at WARN at most once per {@value
+ * #LOG_EVERY_MS} ms, with the spans dropped since the last such line (the rest at shutdown).
  */
 final class DroppedSpans {
 
-  private static final Attributes EXPORT_FAILED =
-      Attributes.of(AttributeKey.stringKey("error.type"), "export_failed");
+  private static final Logger LOG = LoggerFactory.getLogger(DroppedSpans.class);
+
+  static final long LOG_EVERY_MS = 60_000;
+
+  private static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
+  private static final Attributes EXPORT_FAILED = Attributes.of(ERROR_TYPE, "export_failed");
+  private static final Attributes SHUTDOWN = Attributes.of(ERROR_TYPE, "shutdown");
 
   private final LongAdder exportFailed = new LongAdder();
+  private final LongAdder shutdown = new LongAdder();
+  private final LongSupplier clockMs;
+  private long logged;
+  private long loggedAtMs;
+  private boolean everLogged;
+
+  DroppedSpans() {
+    this(System::currentTimeMillis);
+  }
+
+  DroppedSpans(LongSupplier clockMs) {
+    this.clockMs = clockMs;
+  }
 
   /** The exporter, counting the spans of every export that does not succeed. */
   SpanExporter counting(SpanExporter exporter) {
@@ -33,6 +55,7 @@ final class DroppedSpans {
             () -> {
               if (!result.isSuccess()) {
                 exportFailed.add(count);
+                log(false);
               }
             });
         return result;
@@ -55,13 +78,47 @@ final class DroppedSpans {
     };
   }
 
+  /** Counts spans that were still waiting for the batch processor's queue at shutdown. */
+  void shutdownLost(long count) {
+    shutdown.add(count);
+    log(true);
+  }
+
+  /** Logs the spans dropped since the last line, unless one was written within the interval. */
+  private synchronized void log(boolean now) {
+    long total = total();
+    long nowMs = clockMs.getAsLong();
+    if (total == logged || (!now && everLogged && nowMs - loggedAtMs < LOG_EVERY_MS)) {
+      return;
+    }
+    LOG.warn(
+        "{} spans dropped (their links do not reach the backend), {} in all since start:"
+            + " correlator.spans.dropped (export_failed {}, shutdown {})",
+        total - logged,
+        total,
+        exportFailed.sum(),
+        shutdown.sum());
+    logged = total;
+    loggedAtMs = nowMs;
+    everLogged = true;
+  }
+
   /** Reports the count (from 0, so the series exists before the first drop). */
   void register(Meter meter) {
     meter
         .counterBuilder("correlator.spans.dropped")
-        .setDescription("Spans whose export failed after the exporter's retries")
+        .setDescription("Spans that never reach the backend, by error.type")
         .setUnit("{span}")
-        .buildWithCallback(counter -> counter.record(exportFailed.sum(), EXPORT_FAILED));
+        .buildWithCallback(
+            counter -> {
+              counter.record(exportFailed.sum(), EXPORT_FAILED);
+              counter.record(shutdown.sum(), SHUTDOWN);
+              log(false);
+            });
+  }
+
+  long total() {
+    return exportFailed.sum() + shutdown.sum();
   }
 
   long exportFailed() {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -34,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
  * whole windows at a time, one wait for their spans' export): what is left is continued by a
  * punctuator, under exactly-once only after the next commit, so no burst of closing windows can
- * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout.
+ * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout. A
+ * piece also ends before a window when the span processor's queue has no room for more spans
+ * ({@link ExportQueue}): emission waits for exports rather than have spans dropped.
  */
 final class WindowProcessor implements Processor<String, Captured, String, WindowResult> {
 
@@ -52,6 +55,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
   private final WindowEmission.Spans spans;
   private final CorrelatorMetrics metrics;
   private final SpanFlush spanFlush;
+  private final BooleanSupplier exportRoom;
   private ProcessorContext<String, WindowResult> context;
   private ContributorLog log;
   private OpenWindows windows;
@@ -74,8 +78,10 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
       CorrelatorConfig config,
       WindowEmission.Spans spans,
       CorrelatorMetrics metrics,
-      SpanFlush spanFlush) {
+      SpanFlush spanFlush,
+      BooleanSupplier exportRoom) {
     this.config = config;
+    this.exportRoom = exportRoom;
     this.spanFlush = spanFlush;
     this.spans = spans;
     this.metrics = metrics;
@@ -194,6 +200,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
     Bytes windowKey;
     while (done.size() < MAX_WINDOWS_PER_CALL
         && contributors < MAX_CONTRIBUTORS_PER_CALL
+        && exportRoom.getAsBoolean() // else the spans would wait: the punctuator goes on later
         && (windowKey = nextDue(now, done)) != null) {
       done.add(windowKey);
       try {
@@ -212,6 +219,9 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
             StateKeys.groupKeyOfWindow(windowKey),
             e);
       }
+    }
+    if (done.isEmpty()) {
+      return Long.MIN_VALUE; // no room for spans yet
     }
     // The spans first: a result that reaches the output topic has its spans at the backend.
     spanFlush.awaitExport();

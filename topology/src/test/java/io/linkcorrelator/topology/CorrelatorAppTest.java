@@ -41,7 +41,8 @@ class CorrelatorAppTest {
                   // An exporter, so that spans are recorded; never reached: no span ends.
                   "OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:9",
                   "OTEL_METRICS_EXPORTER", "none"),
-              new DroppedSpans())) {
+              new DroppedSpans(),
+              new ExportQueue(new DroppedSpans(), 0))) {
         Span span = sdk.getTracer("test").spanBuilder("aggregate").setNoParent().startSpan();
 
         assertThat(span.isRecording()).as(sampler).isTrue();
