@@ -138,7 +138,7 @@ public final class CorrelatorApp implements AutoCloseable {
       AppConfig config, Map<String, String> env, Runnable onFatalError) {
     CorrelatorConfig correlator = config.correlator();
     DroppedSpans dropped = new DroppedSpans();
-    ExportQueue exportQueue = new ExportQueue(dropped, config.closeTimeout().toMillis());
+    ExportQueue exportQueue = new ExportQueue(dropped);
     OpenTelemetrySdk openTelemetry = openTelemetry(correlator, env, dropped, exportQueue);
     Properties settings = config.streams();
     KafkaMetricsBridge.install(settings, openTelemetry);

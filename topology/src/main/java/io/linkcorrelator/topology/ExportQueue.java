@@ -15,7 +15,6 @@ import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -34,17 +33,14 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ExportQueue {
 
   private final DroppedSpans dropped;
-  private final long shutdownWaitMs;
   private final List<AtomicLong> exported = new CopyOnWriteArrayList<>();
   private volatile Gate gate;
 
   /**
    * @param dropped counts the spans still waiting at shutdown
-   * @param shutdownWaitMs how long shutdown waits for the exports of waiting spans
    */
-  ExportQueue(DroppedSpans dropped, long shutdownWaitMs) {
+  ExportQueue(DroppedSpans dropped) {
     this.dropped = dropped;
-    this.shutdownWaitMs = shutdownWaitMs;
   }
 
   /**
@@ -227,9 +223,12 @@ final class ExportQueue {
       return result;
     }
 
+    /**
+     * Shuts the batch processor down, which exports what it holds; spans still waiting are lost
+     * (the application's stop has waited for them in its flush).
+     */
     @Override
     public CompletableResultCode shutdown() {
-      forceFlush().join(shutdownWaitMs, TimeUnit.MILLISECONDS);
       int lost;
       synchronized (this) {
         lost = waiting.size();

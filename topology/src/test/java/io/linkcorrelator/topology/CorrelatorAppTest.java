@@ -42,7 +42,7 @@ class CorrelatorAppTest {
                   "OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:9",
                   "OTEL_METRICS_EXPORTER", "none"),
               new DroppedSpans(),
-              new ExportQueue(new DroppedSpans(), 0))) {
+              new ExportQueue(new DroppedSpans()))) {
         Span span = sdk.getTracer("test").spanBuilder("aggregate").setNoParent().startSpan();
 
         assertThat(span.isRecording()).as(sampler).isTrue();

@@ -25,7 +25,7 @@ class ExportQueueTest {
 
   private final Backend backend = new Backend();
   private final DroppedSpans dropped = new DroppedSpans();
-  private final ExportQueue exportQueue = new ExportQueue(dropped, 200);
+  private final ExportQueue exportQueue = new ExportQueue(dropped);
 
   @Test
   void spansBeyondAFullQueueWaitForExportsInsteadOfBeingDropped() {
