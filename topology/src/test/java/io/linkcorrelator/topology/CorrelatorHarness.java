@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -46,6 +47,11 @@ final class CorrelatorHarness implements AutoCloseable {
   final TestOutputTopic<String, WindowResult> output;
 
   CorrelatorHarness(CorrelatorConfig config, Path stateDir) {
+    this(config, stateDir, () -> true);
+  }
+
+  /** With {@code exportRoom} standing in for the span processor's room ({@link ExportQueue}). */
+  CorrelatorHarness(CorrelatorConfig config, Path stateDir, BooleanSupplier exportRoom) {
     this.config = config;
     this.openTelemetry =
         OpenTelemetrySdk.builder()
@@ -64,7 +70,8 @@ final class CorrelatorHarness implements AutoCloseable {
     props.put(
         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
     props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, DEAD_LETTERS);
-    this.driver = new TopologyTestDriver(CorrelatorTopology.build(config, openTelemetry), props);
+    this.driver =
+        new TopologyTestDriver(CorrelatorTopology.build(config, openTelemetry, exportRoom), props);
     this.output =
         driver.createOutputTopic(
             config.outputTopic(),

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -74,6 +75,31 @@ class EmissionTest {
       assertThat(harness.counter("correlator.windows.failed", null)).isEqualTo(1);
       assertThat(harness.counter("correlator.records", "late")).isZero();
       assertThat(harness.counter("correlator.records", "linked")).isEqualTo(4);
+    }
+  }
+
+  @Test
+  void aPieceEndsWhereTheSpanQueueHasNoRoomAndThePunctuatorGoesOnOnceItHas() {
+    AtomicInteger room = new AtomicInteger(3); // windows the span processor has room for
+    try (CorrelatorHarness harness =
+        new CorrelatorHarness(config(), stateDir, () -> room.getAndDecrement() > 0)) {
+      for (int i = 0; i < 10; i++) {
+        harness.send("key-" + i, T0 + 1, traced(i));
+      }
+      harness.send("closer", T0 + 60_000, traced(9_999));
+      assertThat(harness.results()).as("emitted while there was room").hasSize(3);
+      assertThat(harness.aggregateSpans()).hasSize(3);
+
+      harness.driver.advanceWallClockTime(Duration.ofMillis(200));
+      assertThat(harness.results()).as("no room: nothing emitted").isEmpty();
+      assertThat(harness.aggregateSpans()).hasSize(3);
+
+      room.set(Integer.MAX_VALUE);
+      harness.driver.advanceWallClockTime(Duration.ofMillis(200));
+      assertThat(harness.results().stream().map(TestRecord::key))
+          .as("the rest, once exports made room")
+          .containsExactlyInAnyOrder("key-3", "key-4", "key-5", "key-6", "key-7", "key-8", "key-9");
+      assertThat(harness.aggregateSpans()).hasSize(10);
     }
   }
 }
