@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Kafka Streams' and its clients' metrics go out through OpenTelemetry ({@link
  * KafkaMetricsBridge}) with the correlator's own ({@link CorrelatorMetrics}, {@link StoreGauges},
- * {@link DroppedSpans}); with {@code correlator.health.port} set, {@link HealthServer} answers
- * liveness and readiness probes.
+ * {@link DroppedSpans}); the batch span processor is gated by an {@link ExportQueue}, so a full
+ * queue holds emission back instead of dropping spans; with {@code correlator.health.port} set,
+ * {@link HealthServer} answers liveness and readiness probes.
  *
  * <p>A stop (SIGTERM, Ctrl-C) closes Kafka Streams first, then flushes and closes the tracer
  * provider, so spans of windows emitted before the stop are exported. A stream thread that dies of

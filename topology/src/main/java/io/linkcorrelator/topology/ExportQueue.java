@@ -6,6 +6,7 @@ import io.opentelemetry.sdk.trace.ReadWriteSpan;
 import io.opentelemetry.sdk.trace.ReadableSpan;
 import io.opentelemetry.sdk.trace.SpanProcessor;
 import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -97,7 +98,7 @@ final class ExportQueue {
    * @param capacity its queue's size, {@code otel.bsp.max.queue.size}
    */
   SpanProcessor gated(SpanProcessor processor, int capacity) {
-    if (!processor.getClass().getSimpleName().equals("BatchSpanProcessor")) {
+    if (!(processor instanceof BatchSpanProcessor)) {
       return processor;
     }
     if (gate != null) {
