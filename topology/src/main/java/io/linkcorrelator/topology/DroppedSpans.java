@@ -8,7 +8,6 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.util.Collection;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,18 +30,9 @@ final class DroppedSpans {
 
   private final LongAdder exportFailed = new LongAdder();
   private final LongAdder shutdown = new LongAdder();
-  private final LongSupplier clockMs;
   private long logged;
   private long loggedAtMs;
   private boolean everLogged;
-
-  DroppedSpans() {
-    this(System::currentTimeMillis);
-  }
-
-  DroppedSpans(LongSupplier clockMs) {
-    this.clockMs = clockMs;
-  }
 
   /** The exporter, counting the spans of every export that does not succeed. */
   SpanExporter counting(SpanExporter exporter) {
@@ -87,7 +77,7 @@ final class DroppedSpans {
   /** Logs the spans dropped since the last line, unless one was written within the interval. */
   private synchronized void log(boolean now) {
     long total = total();
-    long nowMs = clockMs.getAsLong();
+    long nowMs = System.currentTimeMillis();
     if (total == logged || (!now && everLogged && nowMs - loggedAtMs < LOG_EVERY_MS)) {
       return;
     }
