@@ -60,6 +60,13 @@ final class BaselineApp {
     return builder.build();
   }
 
+  /**
+   * Runs the baseline until SIGTERM; exits with status 1 when Kafka Streams fails.
+   *
+   * @param args the properties file
+   * @throws IOException when the file cannot be read
+   * @throws InterruptedException when interrupted while running
+   */
   public static void main(String[] args) throws IOException, InterruptedException {
     if (args.length != 1) {
       System.err.println("usage: BaselineApp <properties>");

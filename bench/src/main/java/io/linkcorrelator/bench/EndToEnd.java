@@ -4,6 +4,7 @@ import io.linkcorrelator.embedded.EmbeddedKafka;
 import io.linkcorrelator.embedded.OtlpReceiver;
 import io.linkcorrelator.embedded.ReceivedSpan;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,17 +12,22 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -160,6 +166,7 @@ final class EndToEnd {
     kafka.createTopic(cell.topic(), PARTITIONS);
     byte[] value = "order-payload-16".getBytes(StandardCharsets.UTF_8);
     int perWindowOfAllKeys = cell.keys() * cell.perWindow();
+    FirstFailure failed = new FirstFailure();
     try (KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(
             Map.of(
@@ -181,11 +188,42 @@ final class EndToEnd {
         record
             .headers()
             .add("traceparent", Workload.traceparent(i).getBytes(StandardCharsets.UTF_8));
-        producer.send(record);
+        producer.send(record, failed);
       }
       long closing = cell.t0() + (WINDOWS + 10) * WINDOW_MS;
       for (int partition = 0; partition < PARTITIONS; partition++) {
-        producer.send(new ProducerRecord<>(cell.topic(), partition, closing, "closer", value));
+        producer.send(
+            new ProducerRecord<>(cell.topic(), partition, closing, "closer", value), failed);
+      }
+    }
+    if (failed.first.get() != null) {
+      throw new IllegalStateException(
+          "pre-loading " + cell.topic() + " failed", failed.first.get());
+    }
+    long written = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+      List<TopicPartition> partitions =
+          IntStream.range(0, PARTITIONS)
+              .mapToObj(p -> new TopicPartition(cell.topic(), p))
+              .toList();
+      for (long end : consumer.endOffsets(partitions).values()) {
+        written += end;
+      }
+    }
+    if (written != cell.records() + PARTITIONS) {
+      throw new IllegalStateException(
+          cell.topic() + " holds " + written + " records, not " + (cell.records() + PARTITIONS));
+    }
+  }
+
+  /** Keeps the first failed send of the pre-load, which then fails instead of measuring less. */
+  private static final class FirstFailure implements Callback {
+    private final AtomicReference<Exception> first = new AtomicReference<>();
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception exception) {
+      if (exception != null) {
+        first.compareAndSet(null, exception);
       }
     }
   }
@@ -401,7 +439,7 @@ final class EndToEnd {
   }
 
   /** Prints the end-to-end table: per cell, A and C with C's ratio to A. */
-  static void print(List<Measured> table, java.io.PrintStream out) {
+  static void print(List<Measured> table, PrintStream out) {
     out.printf(
         "%n| contributors per window | keys × windows | variant | records/s | vs A | changelog bytes per contributor | changelog records per contributor | close → span at receiver p50 / p99 |%n");
     out.println("|---:|---:|---|---:|---:|---:|---:|---:|");
@@ -409,7 +447,7 @@ final class EndToEnd {
         table.stream()
             .collect(
                 Collectors.groupingBy(
-                    Measured::perWindow, java.util.LinkedHashMap::new, Collectors.toList()));
+                    Measured::perWindow, LinkedHashMap::new, Collectors.toList()));
     byCell.forEach(
         (perWindow, rows) -> {
           double baseline =
