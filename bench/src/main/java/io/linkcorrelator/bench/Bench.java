@@ -1,6 +1,9 @@
 package io.linkcorrelator.bench;
 
 import io.linkcorrelator.bench.DriverRun.Result;
+import io.linkcorrelator.embedded.EmbeddedKafka;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -10,15 +13,18 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What linking costs, in one run on identical pre-generated records: A (a plain windowed count), B
- * (a naive list of traceparents in the aggregate) and C (the correlator), at several window sizes,
- * then the correlator end to end on the embedded broker. Prints a table of absolute numbers and
- * ratios against A.
+ * What linking costs, in one run: first on TopologyTestDriver with identical pre-generated records,
+ * A (a plain windowed count), B (a naive list of traceparents in the aggregate) and C (the
+ * correlator) at several window sizes; then end to end on the embedded broker, A (a DSL count with
+ * suppress) against C (the correlator's runnable jar), see {@link EndToEnd}. Prints both tables,
+ * absolute numbers and ratios against A, and the targets.
  *
  * <pre>
  * ./mvnw -B -q package -DskipTests &amp;&amp; java -jar bench/target/link-correlator-bench.jar
- * options: --records N (200000) --sizes 10,1000,100000 --iterations 3 --time-limit-seconds 20
- *          --e2e-records 20000 (0 skips the end-to-end run)
+ * options: --records N (200000) --sizes 10,1000,100000 (none skips the driver table)
+ *          --iterations 3 --time-limit-seconds 20
+ *          --e2e-records 200000 (0 skips the end-to-end table) --e2e-sizes 10,100,1000
+ *          --e2e-iterations 3 --correlator-jar topology/target/link-correlator.jar
  * </pre>
  */
 public final class Bench {
@@ -48,17 +54,19 @@ public final class Bench {
     int iterations = Integer.parseInt(options.getOrDefault("iterations", "3"));
     long limit =
         TimeUnit.SECONDS.toNanos(Long.parseLong(options.getOrDefault("time-limit-seconds", "20")));
-    int e2eRecords = Integer.parseInt(options.getOrDefault("e2e-records", "20000"));
-    List<Integer> sizes =
-        List.of(options.getOrDefault("sizes", "10,1000,100000").split(",")).stream()
-            .map(Integer::parseInt)
-            .toList();
+    int e2eRecords = Integer.parseInt(options.getOrDefault("e2e-records", "200000"));
+    int e2eIterations = Integer.parseInt(options.getOrDefault("e2e-iterations", "3"));
+    List<Integer> e2eSizes = sizes(options.getOrDefault("e2e-sizes", "10,100,1000"));
+    Path correlatorJar =
+        Path.of(options.getOrDefault("correlator-jar", "topology/target/link-correlator.jar"));
+    List<Integer> sizes = sizes(options.getOrDefault("sizes", "10,1000,100000"));
 
     System.out.printf(
-        "Link Correlator benchmark: %,d records per configuration, %d measured iterations after a warm-up, %d s limit per run%n",
+        "Link Correlator benchmark. TopologyTestDriver: %,d records per configuration, %d measured iterations after a warm-up, %d s limit per run%n",
         records, iterations, TimeUnit.NANOSECONDS.toSeconds(limit));
     System.out.printf(
-        "machine: %d cores, %s %s, %s, max heap %d MB%n",
+        "%s; machine: %d cores, %s %s, %s, max heap %d MB%n",
+        java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
         Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.name"),
         System.getProperty("java.version"),
@@ -79,20 +87,80 @@ public final class Bench {
             result.complete() ? "" : " (time limit hit)");
       }
     }
-    print(table);
+    if (!table.isEmpty()) {
+      print(table);
+    }
 
     if (e2eRecords > 0) {
-      EndToEnd.Result e2e = EndToEnd.run(e2eRecords, 20);
-      System.out.printf(
-          "%nend to end (embedded broker, exactly_once_v2, OTLP/HTTP): %,d records in %.1f s = %,.0f records/s; %d windows;"
-              + " window close -> aggregate span at the receiver: p50 %.0f ms, p99 %.0f ms%n",
-          e2e.records(),
-          e2e.nanos() / 1e9,
-          e2e.records() * 1e9 / e2e.nanos(),
-          e2e.windows(),
-          e2e.p50Millis(),
-          e2e.p99Millis());
+      endToEnd(e2eRecords, e2eSizes, e2eIterations, correlatorJar);
     }
+  }
+
+  /**
+   * A against C on the embedded broker: each cell's records pre-loaded once, then read by A and C
+   * in turn, {@code iterations} times each; prints the table and the targets.
+   */
+  static List<EndToEnd.Measured> endToEnd(
+      int records, List<Integer> sizes, int iterations, Path correlatorJar) throws Exception {
+    System.out.printf(
+        "%nEnd to end: %,d records per cell pre-loaded in %d partitions of the embedded broker"
+            + " (KRaft); %d one-second tumbling windows; A (DSL count + suppress) and C (the"
+            + " correlator's jar, OTLP/HTTP) each in a JVM of their own, exactly_once_v2, commit"
+            + " interval %d ms; median of %d; records/s from the JVM's launch to the last result"
+            + " read%n",
+        records, EndToEnd.PARTITIONS, EndToEnd.WINDOWS, EndToEnd.COMMIT_INTERVAL_MS, iterations);
+    List<EndToEnd.Measured> table = new ArrayList<>();
+    Path workDir = Files.createTempDirectory("bench-e2e-");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      EndToEnd bench = new EndToEnd(kafka, correlatorJar, workDir);
+      for (int perWindow : sizes) {
+        EndToEnd.Cell cell = EndToEnd.Cell.of(records, perWindow);
+        bench.preload(cell);
+        for (EndToEnd.Side side : EndToEnd.Side.values()) {
+          EndToEnd.Measured measured = bench.measure(side, cell, iterations);
+          table.add(measured);
+          System.out.printf(
+              "  measured %-13s at %,7d per window: %,.0f records/s%n",
+              side.label, perWindow, measured.result().recordsPerSecond());
+        }
+      }
+    }
+    EndToEnd.print(table, System.out);
+    System.out.println();
+    endToEndTargets(table);
+    System.out.println("(application logs in " + workDir + ")");
+    return table;
+  }
+
+  private static void endToEndTargets(List<EndToEnd.Measured> table) {
+    for (int perWindow : List.of(100, 10)) {
+      double target = perWindow == 100 ? 0.8 : 0.7;
+      double a = recordsPerSecond(table, EndToEnd.Side.BASELINE, perWindow);
+      double c = recordsPerSecond(table, EndToEnd.Side.CORRELATOR, perWindow);
+      if (!Double.isNaN(a) && !Double.isNaN(c)) {
+        System.out.printf(
+            "target end to end C >= %.1f x A at %d per window: %.2f x  %s%n",
+            target, perWindow, c / a, c / a >= target ? "met" : "MISSED");
+      }
+    }
+    table.stream()
+        .filter(m -> m.side() == EndToEnd.Side.CORRELATOR)
+        .mapToDouble(m -> m.result().changelogBytesPerContributor())
+        .max()
+        .ifPresent(
+            bytes ->
+                System.out.printf(
+                    "target <= 48 bytes of changelog per contributor end to end (C, worst cell): %.1f  %s%n",
+                    bytes, bytes <= 48 ? "met" : "MISSED"));
+  }
+
+  private static double recordsPerSecond(
+      List<EndToEnd.Measured> table, EndToEnd.Side side, int perWindow) {
+    return table.stream()
+        .filter(m -> m.side() == side && m.perWindow() == perWindow)
+        .mapToDouble(m -> m.result().recordsPerSecond())
+        .findFirst()
+        .orElse(Double.NaN);
   }
 
   static Result measure(Variant variant, Workload workload, int iterations, long limitNanos) {
@@ -181,6 +249,13 @@ public final class Bench {
                 System.out.printf(
                     "target <= 48 bytes of state per contributor (C, worst window size): %.1f  %s%n",
                     bytes, bytes <= 48 ? "met" : "MISSED"));
+  }
+
+  /** A comma-separated list of window sizes; "none" for none. */
+  private static List<Integer> sizes(String list) {
+    return list.equals("none")
+        ? List.of()
+        : List.of(list.split(",")).stream().map(Integer::parseInt).toList();
   }
 
   private static Map<String, String> options(String[] args) {

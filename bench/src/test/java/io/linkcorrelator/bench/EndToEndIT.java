@@ -1,0 +1,59 @@
+package io.linkcorrelator.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.linkcorrelator.embedded.EmbeddedKafka;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The end-to-end harness, on a workload small enough for verify: both sides read every pre-loaded
+ * record into one result per key and window, and the row holds what was measured.
+ */
+class EndToEndIT {
+
+  @TempDir Path dir;
+
+  @Test
+  void baselineAndCorrelatorEachGiveEveryWindowResultAndTheirCostsAreMeasured() throws Exception {
+    Path jar =
+        Path.of(System.getProperty("repository.root", ".."), "topology", "target")
+            .resolve("link-correlator.jar");
+    EndToEnd.Cell cell = EndToEnd.Cell.of(2_000, 10);
+    assertThat(cell.records()).isEqualTo(2_000);
+    assertThat(cell.results()).isEqualTo(200);
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      EndToEnd bench = new EndToEnd(kafka, jar, dir);
+      bench.preload(cell);
+
+      EndToEnd.Result a = bench.run(EndToEnd.Side.BASELINE, cell);
+      EndToEnd.Result c = bench.run(EndToEnd.Side.CORRELATOR, cell);
+
+      for (EndToEnd.Result result : List.of(a, c)) {
+        assertThat(result.records()).isEqualTo(2_000);
+        assertThat(result.results()).as("one result per key and window").isEqualTo(200);
+        assertThat(result.recordsPerSecond()).isPositive();
+        assertThat(result.changelogRecords()).isPositive();
+        assertThat(result.changelogBytes()).isGreaterThan(result.changelogRecords());
+      }
+      assertThat(a.spans()).isZero();
+      assertThat(c.spans()).as("one aggregate span per window").isEqualTo(200);
+      assertThat(c.p50Millis()).isNotNegative().isLessThanOrEqualTo(c.p99Millis());
+
+      ByteArrayOutputStream printed = new ByteArrayOutputStream();
+      EndToEnd.print(
+          List.of(
+              new EndToEnd.Measured(EndToEnd.Side.BASELINE, 10, a),
+              new EndToEnd.Measured(EndToEnd.Side.CORRELATOR, 10, c)),
+          new PrintStream(printed, true, StandardCharsets.UTF_8));
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("| 10 | 10 × 20 | A baseline |")
+          .contains("| 10 | 10 × 20 | C correlator |");
+    }
+  }
+}
