@@ -212,8 +212,7 @@ public final class CorrelatorApp implements AutoCloseable {
         .disableShutdownHook()
         .addPropertiesSupplier(() -> defaults)
         .addPropertiesCustomizer(properties -> fromEnv)
-        .addSpanExporterCustomizer(
-            (exporter, properties) -> exportQueue.tracking(dropped.counting(exporter)))
+        .addSpanExporterCustomizer((exporter, properties) -> exportQueue.tracking(exporter))
         // The batch processor drops spans when its queue is full: the gate keeps it from filling.
         .addSpanProcessorCustomizer(
             (processor, properties) ->

@@ -3,10 +3,6 @@ package io.linkcorrelator.topology;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
-import io.opentelemetry.sdk.common.CompletableResultCode;
-import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
-import java.util.Collection;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,38 +30,10 @@ final class DroppedSpans {
   private long loggedAtMs;
   private boolean everLogged;
 
-  /** The exporter, counting the spans of every export that does not succeed. */
-  SpanExporter counting(SpanExporter exporter) {
-    return new SpanExporter() {
-      @Override
-      public CompletableResultCode export(Collection<SpanData> spans) {
-        int count = spans.size();
-        CompletableResultCode result = exporter.export(spans);
-        result.whenComplete(
-            () -> {
-              if (!result.isSuccess()) {
-                exportFailed.add(count);
-                log(false);
-              }
-            });
-        return result;
-      }
-
-      @Override
-      public CompletableResultCode flush() {
-        return exporter.flush();
-      }
-
-      @Override
-      public CompletableResultCode shutdown() {
-        return exporter.shutdown();
-      }
-
-      @Override
-      public String toString() {
-        return exporter.toString();
-      }
-    };
+  /** Counts the spans of an export that failed for good (after the exporter's own retries). */
+  void exportFailed(long count) {
+    exportFailed.add(count);
+    log(false);
   }
 
   /** Counts spans that were still waiting for the batch processor's queue at shutdown. */

@@ -53,7 +53,10 @@ final class ExportQueue {
     return current == null || current.hasRoom();
   }
 
-  /** The exporter, telling the gate of every export that completes (success or failure). */
+  /**
+   * The exporter, telling the gate of every export that completes (success or failure) and counting
+   * the spans of every export that fails for good in {@link DroppedSpans}.
+   */
   SpanExporter tracking(SpanExporter exporter) {
     AtomicLong done = new AtomicLong();
     exported.add(done);
@@ -64,6 +67,9 @@ final class ExportQueue {
         CompletableResultCode result = exporter.export(spans);
         result.whenComplete(
             () -> {
+              if (!result.isSuccess()) {
+                dropped.exportFailed(count);
+              }
               done.addAndGet(count);
               Gate current = gate;
               if (current != null) {

@@ -88,10 +88,7 @@ class ExportQueueTest {
   }
 
   private SdkTracerProvider provider(boolean gated) {
-    SpanExporter exporter = dropped.counting(backend);
-    if (gated) {
-      exporter = exportQueue.tracking(exporter);
-    }
+    SpanExporter exporter = gated ? exportQueue.tracking(backend) : backend;
     SpanProcessor batch =
         BatchSpanProcessor.builder(exporter)
             .setMaxQueueSize(QUEUE)
