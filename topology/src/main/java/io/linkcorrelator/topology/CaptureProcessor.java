@@ -39,6 +39,7 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Captur
   private final ValueFields.Reader values;
   private final boolean repartitions;
   private final Map<String, SourceProgress> progress = new HashMap<>();
+  private SourceProgress lastSource;
   private ProcessorContext<String, Captured> context;
 
   /** What one source partition has been read up to, and what a marker last said of it. */
@@ -140,9 +141,19 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Captur
     }
   }
 
+  /**
+   * The source partition's progress. A task reads few partitions, mostly in runs of one, so the
+   * last one is kept at hand: no key is built per record.
+   */
   private SourceProgress source(String topic, int partition) {
-    return progress.computeIfAbsent(
-        topic + "-" + partition, name -> new SourceProgress(topic, partition));
+    SourceProgress last = lastSource;
+    if (last == null || last.partition != partition || !last.topic.equals(topic)) {
+      last =
+          progress.computeIfAbsent(
+              topic + "-" + partition, name -> new SourceProgress(topic, partition));
+      lastSource = last;
+    }
+    return last;
   }
 
   /**

@@ -31,6 +31,9 @@ final class SlowestPartitionTime implements StreamTime {
   private final long idleMs;
   private final StoredLong value;
   private final Map<Bytes, Upstream> upstreams = new HashMap<>();
+  private String lastTopic;
+  private int lastPartition;
+  private Upstream lastUpstream;
 
   private static final class Upstream {
     long progress = Long.MIN_VALUE;
@@ -69,8 +72,7 @@ final class SlowestPartitionTime implements StreamTime {
 
   @Override
   public long observe(String topic, int partition, long eventTime, long wallClock) {
-    Upstream upstream =
-        upstreams.computeIfAbsent(key(topic, partition), k -> new Upstream(wallClock));
+    Upstream upstream = upstream(topic, partition, wallClock);
     if (eventTime > upstream.progress) {
       upstream.progress = eventTime;
       upstream.movedAt = wallClock;
@@ -111,6 +113,19 @@ final class SlowestPartitionTime implements StreamTime {
             upstream.stored = upstream.progress;
           }
         });
+  }
+
+  /**
+   * The upstream partition's entry. Records of a task come from few partitions, mostly in runs of
+   * one, so the last one is kept at hand: no key is built per record.
+   */
+  private Upstream upstream(String topic, int partition, long wallClock) {
+    if (partition != lastPartition || !topic.equals(lastTopic)) {
+      lastUpstream = upstreams.computeIfAbsent(key(topic, partition), k -> new Upstream(wallClock));
+      lastTopic = topic;
+      lastPartition = partition;
+    }
+    return lastUpstream;
   }
 
   private static Bytes key(String topic, int partition) {
