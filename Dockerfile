@@ -7,7 +7,7 @@ RUN groupadd --system --gid 10001 correlator \
  && mkdir -p /var/lib/link-correlator \
  && chown correlator:correlator /var/lib/link-correlator
 WORKDIR /app
-COPY topology/target/link-correlator.jar /app/link-correlator.jar
+COPY app/target/link-correlator.jar /app/link-correlator.jar
 COPY demo/target/link-correlator-demo.jar /app/link-correlator-demo.jar
 COPY config/correlator.properties /app/correlator.properties
 USER 10001:10001

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * options: --records N (200000) --sizes 10,1000,100000 (none skips the driver table)
  *          --iterations 3 --time-limit-seconds 20
  *          --e2e-records 200000 (0 skips the end-to-end table) --e2e-sizes 10,100,1000
- *          --e2e-iterations 3 --correlator-jar topology/target/link-correlator.jar
+ *          --e2e-iterations 3 --correlator-jar app/target/link-correlator.jar
  * </pre>
  */
 public final class Bench {
@@ -58,7 +58,7 @@ public final class Bench {
     int e2eIterations = Integer.parseInt(options.getOrDefault("e2e-iterations", "3"));
     List<Integer> e2eSizes = sizes(options.getOrDefault("e2e-sizes", "10,100,1000"));
     Path correlatorJar =
-        Path.of(options.getOrDefault("correlator-jar", "topology/target/link-correlator.jar"));
+        Path.of(options.getOrDefault("correlator-jar", "app/target/link-correlator.jar"));
     List<Integer> sizes = sizes(options.getOrDefault("sizes", "10,1000,100000"));
 
     System.out.printf(

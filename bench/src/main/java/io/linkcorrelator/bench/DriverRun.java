@@ -1,7 +1,7 @@
 package io.linkcorrelator.bench;
 
 import com.sun.management.ThreadMXBean;
-import io.linkcorrelator.topology.DeterministicIds;
+import io.linkcorrelator.streams.DeterministicIds;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;

@@ -1,10 +1,10 @@
 package io.linkcorrelator.bench;
 
 import io.linkcorrelator.schemas.WindowType;
-import io.linkcorrelator.topology.CorrelatorConfig;
-import io.linkcorrelator.topology.CorrelatorTopology;
-import io.linkcorrelator.topology.TraceFormats;
-import io.linkcorrelator.topology.WindowSpec;
+import io.linkcorrelator.streams.CorrelatorConfig;
+import io.linkcorrelator.streams.CorrelatorTopology;
+import io.linkcorrelator.streams.WindowSpec;
+import io.linkcorrelator.streams.propagation.TraceFormats;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;

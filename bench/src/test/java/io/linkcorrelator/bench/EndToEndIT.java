@@ -22,7 +22,7 @@ class EndToEndIT {
   @Test
   void baselineAndCorrelatorEachGiveEveryWindowResultAndTheirCostsAreMeasured() throws Exception {
     Path jar =
-        Path.of(System.getProperty("repository.root", ".."), "topology", "target")
+        Path.of(System.getProperty("repository.root", ".."), "app", "target")
             .resolve("link-correlator.jar");
     EndToEnd.Cell cell = EndToEnd.Cell.of(2_000, 10);
     assertThat(cell.records()).isEqualTo(2_000);

@@ -1,9 +1,9 @@
 package io.linkcorrelator.demo;
 
+import io.linkcorrelator.app.AppConfig;
+import io.linkcorrelator.app.CorrelatorApp;
 import io.linkcorrelator.embedded.EmbeddedKafka;
 import io.linkcorrelator.embedded.OtlpReceiver;
-import io.linkcorrelator.topology.AppConfig;
-import io.linkcorrelator.topology.CorrelatorApp;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,8 +3,8 @@ package io.linkcorrelator.demo;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.linkcorrelator.topology.KafkaHeadersSetter;
-import io.linkcorrelator.topology.TraceFormats;
+import io.linkcorrelator.streams.propagation.KafkaHeadersSetter;
+import io.linkcorrelator.streams.propagation.TraceFormats;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;

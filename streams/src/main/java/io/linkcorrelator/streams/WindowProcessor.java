@@ -1,0 +1,280 @@
+package io.linkcorrelator.streams;
+
+import io.linkcorrelator.schemas.WindowResult;
+import io.linkcorrelator.streams.CorrelatorMetrics.Outcome;
+import io.linkcorrelator.streams.WindowEmission.Finished;
+import io.linkcorrelator.streams.propagation.KafkaHeadersSetter;
+import io.opentelemetry.context.Context;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Windowing and emission over four stores: the {@link ContributorLog}, the {@link OpenWindows} and
+ * their close index, and the {@link StreamTime}. Which windows a record opens or joins, when it is
+ * late and what the log keeps is the {@link WindowRule} of the window type; how far event time has
+ * progressed (after a repartition: by the slowest active upstream partition, learnt also from
+ * {@link Progress} markers) is the {@link StreamTime}'s.
+ *
+ * <p>Per record the work is a constant number of store operations, independent of how many messages
+ * a window holds. When stream time reaches a window's close time, its contributors are read back
+ * from the log by range, in event-time order, into a {@link WindowEmission}; the result is
+ * forwarded, and only then is the window's state removed. Emission work per call is bounded
+ * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
+ * whole windows at a time, one wait for their spans' export): what is left is continued by a
+ * punctuator, under exactly-once only after the next commit, so no burst of closing windows can
+ * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout. A
+ * piece also ends before a window when the span processor's queue has no room for more spans
+ * ({@link ExportQueue}): emission waits for exports rather than have spans dropped.
+ */
+final class WindowProcessor implements Processor<String, Captured, String, WindowResult> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
+
+  /** Contributors read back per call (windows are emitted whole, so one window may exceed it). */
+  static final int MAX_CONTRIBUTORS_PER_CALL = 20_000;
+
+  /** Windows emitted per call. */
+  static final int MAX_WINDOWS_PER_CALL = 200;
+
+  private static final Duration CONTINUE_EVERY = Duration.ofMillis(100);
+
+  private final CorrelatorConfig config;
+  private final WindowEmission.Spans spans;
+  private final CorrelatorMetrics metrics;
+  private final SpanFlush spanFlush;
+  private final BooleanSupplier exportRoom;
+  private ProcessorContext<String, WindowResult> context;
+  private ContributorLog log;
+  private OpenWindows windows;
+  private StreamTime streamTime;
+  private StoredLong latestSessionEnd;
+  private WindowRule rule;
+
+  /** Wall-clock time at which a record last moved the stream time (or the task started). */
+  private long advancedAt;
+
+  /**
+   * Under exactly-once, the least wall-clock time between two emission pieces: the commit interval,
+   * so that Kafka Streams commits (ends the transaction) between them. Zero otherwise.
+   */
+  private long pauseMs;
+
+  private long lastPieceEndMs = Long.MIN_VALUE;
+
+  WindowProcessor(
+      CorrelatorConfig config,
+      WindowEmission.Spans spans,
+      CorrelatorMetrics metrics,
+      SpanFlush spanFlush,
+      BooleanSupplier exportRoom) {
+    this.config = config;
+    this.exportRoom = exportRoom;
+    this.spanFlush = spanFlush;
+    this.spans = spans;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, WindowResult> context) {
+    this.context = context;
+    this.log = new ContributorLog(context.getStateStore(CorrelatorTopology.LOG_STORE));
+    this.windows =
+        new OpenWindows(
+            context.getStateStore(CorrelatorTopology.WINDOWS_STORE),
+            context.getStateStore(CorrelatorTopology.CLOSE_STORE),
+            config.window());
+    KeyValueStore<Bytes, byte[]> times =
+        context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
+    this.advancedAt = context.currentSystemTimeMs();
+    this.streamTime = StreamTime.of(config, times, advancedAt);
+    this.latestSessionEnd = new StoredLong(times, StoredLong.LATEST_SESSION_END);
+    this.rule = WindowRule.of(config.window(), windows, log, latestSessionEnd);
+    Map<String, Object> streams = context.appConfigs();
+    boolean exactlyOnce =
+        String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
+            .startsWith("exactly_once");
+    Object commitInterval = streams.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
+    this.pauseMs =
+        !exactlyOnce ? 0 : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
+    context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
+  }
+
+  @Override
+  public void process(Record<String, Captured> record) {
+    long wallClock = context.currentSystemTimeMs();
+    long before = streamTime.current();
+    if (record.value() instanceof Progress progress) {
+      long now = streamTime.observe(progress, wallClock);
+      if (now > before) {
+        advancedAt = wallClock;
+        metrics.streamTime(now);
+      }
+      emitDue();
+      return;
+    }
+    Contribution contribution = (Contribution) record.value();
+    long time = contribution.timestamp();
+    long now = streamTime.observe(contribution.topic(), contribution.partition(), time, wallClock);
+    if (now > before) {
+      advancedAt = wallClock;
+    }
+    metrics.streamTime(now);
+    byte[] key = StateKeys.groupKey(record.key());
+    boolean accepted = rule.assign(key, time, now, wallClock);
+    if (accepted) {
+      log.append(key, contribution);
+      metrics.record(contribution.linked() ? Outcome.LINKED : Outcome.UNLINKED);
+    }
+    if (windows.takeRegistered()) {
+      streamTime.checkpoint();
+      latestSessionEnd.checkpoint();
+    }
+    emitDue();
+    if (!accepted) {
+      // Like a bad record: Kafka Streams' handler logs it and sends it to the dead-letter topic.
+      metrics.record(Outcome.LATE);
+      throw new InvalidRecordException(
+          String.format(
+              "late: %s-%d@%d has event time %d, past the grace period of every window that can"
+                  + " hold it (stream time %d); not counted",
+              contribution.topic(), contribution.partition(), contribution.offset(), time, now));
+    }
+  }
+
+  /**
+   * On the wall clock: an upstream partition may have become idle (stream time moves); windows left
+   * over from a burst are emitted; and when no record has moved stream time for {@code
+   * correlator.window.idle.close.ms}, windows whose close time has passed on the wall clock close,
+   * stream time moving to the latest close time among them (so none can open again).
+   */
+  private void onWallClock(long wallClock) {
+    streamTime.tick(wallClock); // not a record: the idle-closing clock goes on
+    long idleCloseMs = config.windowIdleCloseMs();
+    if (idleCloseMs > 0 && WindowSpec.minus(wallClock, advancedAt) >= idleCloseMs) {
+      long closed = emitDue(Math.max(wallClock, streamTime.current()));
+      if (closed != Long.MIN_VALUE) {
+        streamTime.advanceTo(closed);
+        streamTime.checkpoint();
+      }
+      return;
+    }
+    emitDue();
+  }
+
+  private void emitDue() {
+    emitDue(streamTime.current());
+  }
+
+  /**
+   * Emits windows due at {@code now}, in close order, within this call's budget. Each window's
+   * state is removed only after its result has been forwarded; a window whose emission fails is
+   * logged, counted and removed, so it never blocks the windows behind it.
+   *
+   * @return the latest close time among the windows taken, or {@link Long#MIN_VALUE}
+   */
+  private long emitDue(long now) {
+    if (!windows.anyDue(now)) {
+      return Long.MIN_VALUE;
+    }
+    long wallClock = context.currentSystemTimeMs();
+    if (lastPieceEndMs != Long.MIN_VALUE && wallClock - lastPieceEndMs < pauseMs) {
+      return Long.MIN_VALUE; // the punctuator goes on after the next commit
+    }
+    streamTime.checkpoint();
+    List<Bytes> done = new ArrayList<>();
+    List<Record<String, WindowResult>> results = new ArrayList<>();
+    long contributors = 0;
+    Bytes windowKey;
+    while (done.size() < MAX_WINDOWS_PER_CALL
+        && contributors < MAX_CONTRIBUTORS_PER_CALL
+        && exportRoom.getAsBoolean() // else the spans would wait: the punctuator goes on later
+        && (windowKey = nextDue(now, done)) != null) {
+      done.add(windowKey);
+      try {
+        Finished finished = emit(windowKey);
+        if (finished != null) {
+          contributors += finished.result().getMessageCount();
+          results.add(result(finished));
+        }
+      } catch (RuntimeException e) {
+        metrics.windowFailed();
+        LOG.error(
+            "window [{}, {}) of key {} could not be emitted; its result is lost, the windows behind"
+                + " it go on",
+            StateKeys.windowStart(windowKey),
+            StateKeys.windowEnd(windowKey),
+            StateKeys.groupKeyOfWindow(windowKey),
+            e);
+      }
+    }
+    if (done.isEmpty()) {
+      return Long.MIN_VALUE; // no room for spans yet
+    }
+    // The spans first: a result that reaches the output topic has its spans at the backend.
+    spanFlush.awaitExport();
+    results.forEach(context::forward);
+    long latestClose = Long.MIN_VALUE;
+    for (Bytes emitted : done) {
+      byte[] key = StateKeys.groupKeyBytesOfWindow(emitted);
+      windows.remove(emitted);
+      rule.free(key, StateKeys.windowStart(emitted));
+      latestClose = Math.max(latestClose, config.window().closeTime(StateKeys.windowEnd(emitted)));
+    }
+    lastPieceEndMs = context.currentSystemTimeMs();
+    return latestClose;
+  }
+
+  /** The next due window not yet taken in this call. */
+  private Bytes nextDue(long now, List<Bytes> taken) {
+    if (taken.isEmpty()) {
+      return windows.firstDue(now);
+    }
+    // Windows taken in this call are still in the store until their results are forwarded.
+    Bytes last = taken.get(taken.size() - 1);
+    return windows.dueAfter(last, now);
+  }
+
+  /** Builds the spans and the result of a closed window; null when it holds no contributor. */
+  private Finished emit(Bytes windowKey) {
+    String groupKey = StateKeys.groupKeyOfWindow(windowKey);
+    byte[] key = StateKeys.groupKeyBytesOfWindow(windowKey);
+    long start = StateKeys.windowStart(windowKey);
+    long end = StateKeys.windowEnd(windowKey);
+    long now = context.currentSystemTimeMs();
+    WindowEmission emission =
+        new WindowEmission(spans, groupKey, start, end, windows.spanStart(windowKey, now));
+    try (KeyValueIterator<Bytes, byte[]> contributors = log.entries(key, start, end - 1)) {
+      contributors.forEachRemaining(entry -> emission.add(ContributionSerde.decode(entry.value)));
+    }
+    if (emission.count() == 0) {
+      return null; // e.g. a sliding window's right window that nothing fell in
+    }
+    Finished finished = emission.finish(now);
+    metrics.windowEmitted(finished.links(), finished.chunks());
+    return finished;
+  }
+
+  private Record<String, WindowResult> result(Finished finished) {
+    RecordHeaders headers = new RecordHeaders();
+    config
+        .injector()
+        .inject(Context.root().with(finished.aggregate()), headers, KafkaHeadersSetter.INSTANCE);
+    WindowResult result = finished.result();
+    return new Record<>(
+        result.getGroupKey(), result, result.getLastEventTime().toEpochMilli(), headers);
+  }
+}

@@ -1,0 +1,98 @@
+package io.linkcorrelator.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.linkcorrelator.serdes.CompactSpanContext;
+import io.linkcorrelator.streams.propagation.Sampling;
+import io.linkcorrelator.streams.propagation.TraceContext;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+
+class ContributionSerdeTest {
+
+  private static final TraceContext PRIMARY =
+      new TraceContext(
+          CompactSpanContext.ofHex(
+              "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331", (byte) 1),
+          "dd=s:1",
+          "tracecontext",
+          Sampling.SAMPLED);
+
+  @Test
+  void roundTripsLinkedUnlinkedAndMultiContextContributions() {
+    TraceContext terminated =
+        new TraceContext(
+            new CompactSpanContext(1, 2, 3, (byte) 0), "", "some-other-format", Sampling.UNKNOWN);
+    List<Contribution> contributions =
+        List.of(
+            new Contribution("orders", 3, 42L, 1_700_000_000_000L, List.of(PRIMARY), true, -12.5),
+            new Contribution("orders", 0, 0L, 0L, List.of(), false, 0),
+            new Contribution(
+                "payments", 11, Long.MAX_VALUE, 5L, List.of(PRIMARY, terminated), false, 0));
+    for (Contribution contribution : contributions) {
+      assertThat(ContributionSerde.decode(ContributionSerde.encode(contribution)))
+          .isEqualTo(contribution);
+    }
+  }
+
+  @Test
+  void progressMarkersAndContributionsShareTheTopicToldApartByTheirFirstByte() {
+    Captured contribution = new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), true, 1);
+    for (Captured captured :
+        List.of(
+            contribution,
+            new Progress("orders", 3, 1_700_000_000_000L),
+            new Progress("orders", 0, Long.MIN_VALUE))) {
+      byte[] bytes = ContributionSerde.INSTANCE.serialize("regroup", captured);
+      assertThat(ContributionSerde.INSTANCE.deserialize("regroup", bytes)).isEqualTo(captured);
+    }
+    byte[] marker = ContributionSerde.encode(new Progress("orders", 3, 9L));
+    assertThatThrownBy(() -> ContributionSerde.decode(marker))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("version 2");
+    assertThatThrownBy(
+            () -> ContributionSerde.decodeProgress(Arrays.copyOf(marker, marker.length - 1)))
+        .isInstanceOf(SerializationException.class);
+  }
+
+  @Test
+  void aLinkedContributionIsCompact() {
+    Contribution linked =
+        new Contribution(
+            "orders",
+            3,
+            123_456_789L,
+            1_795_687_200_000L,
+            List.of(new TraceContext(PRIMARY.ids(), "", "tracecontext", Sampling.NOT_SAMPLED)),
+            false,
+            0);
+    // version 1 + flags 1 + topic 1+6 + partition 1 + offset 4 + timestamp 6 + count 1
+    // + context 26 + tracestate length 1 + format 1
+    assertThat(ContributionSerde.encode(linked)).hasSize(49);
+  }
+
+  @Test
+  void corruptBytesRaiseSerializationException() {
+    byte[] valid =
+        ContributionSerde.encode(new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), true, 1));
+    for (int length = 0; length < valid.length; length++) {
+      byte[] cut = Arrays.copyOf(valid, length);
+      assertThatThrownBy(() -> ContributionSerde.decode(cut))
+          .isInstanceOf(SerializationException.class);
+    }
+    Random random = new Random(3);
+    for (int i = 0; i < 1_000; i++) {
+      byte[] garbage = new byte[random.nextInt(80)];
+      random.nextBytes(garbage);
+      try {
+        ContributionSerde.decode(garbage);
+      } catch (SerializationException expected) {
+        // the only acceptable failure
+      }
+    }
+  }
+}

@@ -1,0 +1,396 @@
+package io.linkcorrelator.streams;
+
+import static io.linkcorrelator.streams.CorrelatorHarness.T0;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.linkcorrelator.schemas.Order;
+import io.linkcorrelator.schemas.WindowResult;
+import io.linkcorrelator.schemas.WindowType;
+import io.linkcorrelator.serdes.AvroSerde;
+import io.opentelemetry.sdk.trace.data.LinkData;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The oracle for window semantics is Kafka Streams' own DSL. The same random, out-of-order input
+ * (several keys, jitter below and beyond the grace period, timestamps on a coarse grid so that
+ * records land exactly on window boundaries) goes through {@code groupByKey().windowedBy(...)
+ * .aggregate(...)} and through the correlator, each on its own TopologyTestDriver, and the DSL's
+ * final state of every window must equal the correlator's one result for it:
+ *
+ * <ul>
+ *   <li>the same set of (key, window start, window end, count, sum), where the DSL's inclusive
+ *       sliding and session ends are turned into the correlator's exclusive ends (plus one
+ *       millisecond); tumbling and hopping ends are exclusive in both;
+ *   <li>each window's links are exactly the records the DSL aggregated into it;
+ *   <li>the records the DSL counted in no window (dropped as late) are exactly those the correlator
+ *       dead-lettered as {@code late}.
+ * </ul>
+ *
+ * After the input, one record of another key far in the future closes every window in both.
+ */
+class DslDifferentialTest {
+
+  private static final String INPUT = "events";
+  private static final String FLUSH_KEY = "~flush";
+
+  @TempDir Path stateDir;
+
+  /** One generated record: its id is both its order id and the number of its producer span. */
+  private record Event(int id, String key, long time, int amount) {}
+
+  /** One final window, as both sides report it; the end is exclusive. */
+  private record Window(String key, long start, long end, long count, long sum, List<Integer> ids)
+      implements Comparable<Window> {
+    @Override
+    public int compareTo(Window other) {
+      return toString().compareTo(other.toString());
+    }
+  }
+
+  static Stream<Arguments> cases() {
+    List<Arguments> cases = new ArrayList<>();
+    List<WindowSpec> specs =
+        List.of(
+            WindowSpec.tumbling(Duration.ofMillis(1_000), Duration.ZERO),
+            WindowSpec.tumbling(Duration.ofMillis(1_000), Duration.ofMillis(750)),
+            WindowSpec.hopping(Duration.ofMillis(1_000), Duration.ofMillis(250), Duration.ZERO),
+            WindowSpec.hopping(
+                Duration.ofMillis(1_500), Duration.ofMillis(500), Duration.ofMillis(1_000)),
+            WindowSpec.sliding(Duration.ofMillis(1_000), Duration.ZERO),
+            WindowSpec.sliding(Duration.ofMillis(500), Duration.ofMillis(750)),
+            WindowSpec.sliding(Duration.ofMillis(2_000), Duration.ofMillis(2_000)),
+            WindowSpec.session(Duration.ofMillis(500), Duration.ZERO),
+            WindowSpec.session(Duration.ofMillis(1_000), Duration.ofMillis(750)),
+            WindowSpec.session(Duration.ofMillis(250), Duration.ofMillis(2_000)));
+    for (WindowSpec spec : specs) {
+      for (long seed = 1; seed <= 3; seed++) {
+        cases.add(Arguments.of(spec, seed));
+      }
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0} seed {1}")
+  @MethodSource("cases")
+  void finalWindowsLinksAndLateRecordsEqualKafkaStreamsDsl(WindowSpec spec, long seed) {
+    List<Event> events = events(new Random(seed), spec);
+    Event flush =
+        new Event(
+            0, FLUSH_KEY, events.stream().mapToLong(Event::time).max().orElseThrow() + 60_000, 0);
+
+    TreeSet<Window> expected = new TreeSet<>();
+    TreeSet<Integer> expectedLate = new TreeSet<>();
+    dsl(spec, events, flush, expected, expectedLate);
+
+    TreeSet<Window> actual = new TreeSet<>();
+    TreeSet<Integer> actualLate = new TreeSet<>();
+    correlator(spec, events, flush, actual, actualLate);
+
+    // By definition a window holds the accepted records of its key within its range that arrived
+    // before it closed. Where a DSL window breaks that (its sliding aggregation creates a window by
+    // copying a neighbour's aggregate; after out-of-order records whose own window had closed, the
+    // copy can carry a record from outside the new window or miss one inside it), the DSL is no
+    // oracle for that key, and the correlator's windows of that key must meet the definition.
+    TreeSet<String> inconsistent = new TreeSet<>();
+    for (Window window : expected) {
+      if (!window.ids().equals(definition(spec, window, events, expectedLate))) {
+        inconsistent.add(window.key());
+      }
+    }
+    assertThat(inconsistent)
+        .as("keys with a DSL window other than its definition")
+        .satisfiesAnyOf(
+            keys -> assertThat(keys).isEmpty(),
+            keys -> assertThat(spec.type()).isEqualTo(WindowType.SLIDING));
+    for (Window window : actual) {
+      if (inconsistent.contains(window.key())) {
+        assertThat(window.ids())
+            .as("records of %s", window)
+            .isEqualTo(definition(spec, window, events, actualLate));
+      }
+    }
+    expected.removeIf(window -> inconsistent.contains(window.key()));
+    actual.removeIf(window -> inconsistent.contains(window.key()));
+    expectedLate.removeIf(id -> inconsistent.contains(events.get(id - 1).key()));
+    actualLate.removeIf(id -> inconsistent.contains(events.get(id - 1).key()));
+
+    TreeSet<Window> missing = new TreeSet<>(expected);
+    missing.removeAll(actual);
+    TreeSet<Window> unexpected = new TreeSet<>(actual);
+    unexpected.removeAll(expected);
+    assertThat(actual)
+        .as(
+            "final windows of %s: of %d, %d missing or different, %d unexpected (%d keys left to"
+                + " the definition)",
+            spec, expected.size(), missing.size(), unexpected.size(), inconsistent.size())
+        .containsExactlyElementsOf(expected);
+    assertThat(actualLate).as("records dropped as late").containsExactlyElementsOf(expectedLate);
+  }
+
+  /**
+   * The records a window holds by definition: those of its key within its range, not in {@code
+   * dropped}, that arrived while stream time (the largest event time so far, this record's
+   * included) was before the window's close time.
+   */
+  private static List<Integer> definition(
+      WindowSpec spec, Window window, List<Event> events, TreeSet<Integer> dropped) {
+    long closeTime = spec.closeTime(T0 + window.end());
+    List<Integer> ids = new ArrayList<>();
+    long streamTime = Long.MIN_VALUE;
+    for (Event event : events) {
+      streamTime = Math.max(streamTime, event.time());
+      if (streamTime >= closeTime) {
+        break;
+      }
+      long time = event.time() - T0;
+      if (event.key().equals(window.key())
+          && time >= window.start()
+          && time < window.end()
+          && !dropped.contains(event.id())) {
+        ids.add(event.id());
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Keys k0..k3; event times advance by random steps on a 50 ms grid, and a quarter of the records
+   * are sent late by a random jitter of up to twice the grace period plus the window size.
+   */
+  private static List<Event> events(Random random, WindowSpec spec) {
+    long reach = spec.graceMs() * 2 + Math.max(spec.sizeMs(), spec.gapMs()) + 250;
+    List<Event> events = new ArrayList<>();
+    long time = T0;
+    for (int id = 1; id <= 200; id++) {
+      time += 50L * random.nextInt(8);
+      long jitter = random.nextInt(4) == 0 ? 50L * random.nextInt((int) (reach / 50) + 1) : 0;
+      events.add(new Event(id, "k" + random.nextInt(4), time - jitter, 1 + random.nextInt(100)));
+    }
+    return events;
+  }
+
+  private void dsl(
+      WindowSpec spec,
+      List<Event> events,
+      Event flush,
+      TreeSet<Window> windows,
+      TreeSet<Integer> late) {
+    StreamsBuilder builder = new StreamsBuilder();
+    KGroupedStream<String, String> grouped =
+        builder.stream(INPUT, Consumed.with(Serdes.String(), Serdes.String()))
+            .groupByKey(Grouped.with(Serdes.String(), Serdes.String()));
+    Duration grace = Duration.ofMillis(spec.graceMs());
+    KTable<Windowed<String>, String> table =
+        switch (spec.type()) {
+          case TUMBLING, HOPPING ->
+              grouped
+                  .windowedBy(
+                      TimeWindows.ofSizeAndGrace(Duration.ofMillis(spec.sizeMs()), grace)
+                          .advanceBy(Duration.ofMillis(spec.advanceMs())))
+                  .aggregate(() -> "", (k, v, agg) -> agg + "," + v, uncached());
+          case SLIDING ->
+              grouped
+                  .windowedBy(
+                      SlidingWindows.ofTimeDifferenceAndGrace(
+                          Duration.ofMillis(spec.slidingDifferenceMs()), grace))
+                  .aggregate(() -> "", (k, v, agg) -> agg + "," + v, uncached());
+          case SESSION ->
+              grouped
+                  .windowedBy(
+                      SessionWindows.ofInactivityGapAndGrace(
+                          Duration.ofMillis(spec.gapMs()), grace))
+                  .aggregate(
+                      () -> "",
+                      (k, v, agg) -> agg + "," + v,
+                      (k, left, right) -> left + right,
+                      uncached());
+          default -> throw new IllegalArgumentException(spec.toString());
+        };
+    // Inclusive ends (sliding, session) become exclusive, as the correlator reports them.
+    long endOffset = spec.type() == WindowType.SLIDING || spec.type() == WindowType.SESSION ? 1 : 0;
+    // The DSL's final state of each window: its last update, or gone when a tombstone removed it
+    // (a session merged into a larger one). Not suppress(untilWindowCloses): for sliding and
+    // session windows it emits a window when stream time reaches its inclusive end plus grace,
+    // while the aggregation still adds records to it at that stream time, so "final" results come
+    // out twice (see the README's window semantics).
+    TreeMap<String, Window> emitted = new TreeMap<>();
+    table
+        .toStream()
+        .foreach(
+            (windowed, ids) -> {
+              if (windowed.key().equals(FLUSH_KEY)) {
+                return;
+              }
+              String id =
+                  windowed.key() + "@" + windowed.window().start() + "-" + windowed.window().end();
+              if (ids == null) {
+                emitted.remove(id);
+                return;
+              }
+              TreeSet<Integer> members = new TreeSet<>();
+              Arrays.stream(ids.substring(1).split(","))
+                  .map(Integer::valueOf)
+                  .forEach(members::add);
+              Window previous = emitted.get(id);
+              if (previous != null && !members.containsAll(previous.ids())) {
+                // A deliberate difference: the DSL replaced a session by a new one with the same
+                // start and end instead of merging them (its session store no longer returned the
+                // stored one, past its retention), losing the first one's records. The correlator
+                // keeps both in the one window.
+                members.addAll(previous.ids());
+              }
+              emitted.put(
+                  id,
+                  window(
+                      windowed.key(),
+                      windowed.window().start(),
+                      windowed.window().end() + endOffset,
+                      List.copyOf(members),
+                      events));
+            });
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dsl-oracle");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("dsl").toString());
+    try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+      TestInputTopic<String, String> input =
+          driver.createInputTopic(INPUT, new StringSerializer(), new StringSerializer());
+      for (Event event : events) {
+        input.pipeInput(event.key(), Integer.toString(event.id()), event.time());
+      }
+      input.pipeInput(flush.key(), "0", flush.time());
+    }
+    windows.addAll(emitted.values());
+    TreeSet<Integer> counted = new TreeSet<>();
+    emitted.values().forEach(window -> counted.addAll(window.ids()));
+    events.stream().map(Event::id).filter(id -> !counted.contains(id)).forEach(late::add);
+  }
+
+  /** Without the record cache, so that every update and every tombstone reaches the result. */
+  private static <S extends org.apache.kafka.streams.processor.StateStore>
+      Materialized<String, String, S> uncached() {
+    return Materialized.<String, String, S>with(Serdes.String(), Serdes.String())
+        .withCachingDisabled();
+  }
+
+  private void correlator(
+      WindowSpec spec,
+      List<Event> events,
+      Event flush,
+      TreeSet<Window> windows,
+      TreeSet<Integer> late) {
+    CorrelatorConfig config =
+        CorrelatorConfig.builder()
+            .applicationId("differential")
+            .inputTopics(INPUT)
+            .outputTopic("results")
+            .window(spec)
+            .valueSchema(Order.SCHEMA$)
+            .aggregateField("amount")
+            .aggregateFunctions("sum")
+            .windowIdleCloseMs(0) // exactly the DSL: windows close only as stream time moves
+            .build();
+    AvroSerde<Order> orders = AvroSerde.of(Order.class);
+    try (CorrelatorHarness harness =
+        new CorrelatorHarness(config, stateDir.resolve("correlator"))) {
+      for (Event event : List.copyOf(appended(events, flush))) {
+        Order order =
+            Order.newBuilder()
+                .setOrderId(Integer.toString(event.id()))
+                .setCustomerId(event.key())
+                .setAmount(event.amount())
+                .build();
+        harness.send(
+            INPUT,
+            event.key(),
+            orders.serialize(INPUT, order),
+            event.time(),
+            CorrelatorHarness.traced(event.id()));
+      }
+      for (TestRecord<String, WindowResult> record : harness.results()) {
+        WindowResult result = record.value();
+        if (record.key().equals(FLUSH_KEY)) {
+          continue;
+        }
+        List<Integer> linked =
+            harness.spans().stream()
+                .filter(span -> span.getTraceId().equals(result.getTraceId()))
+                .flatMap(span -> span.getLinks().stream())
+                .map(LinkData::getSpanContext)
+                .map(context -> (int) (Long.parseLong(context.getSpanId(), 16) - 0x2000_0000L))
+                .sorted()
+                .toList();
+        Window window =
+            window(
+                record.key(),
+                result.getWindowStart().toEpochMilli(),
+                result.getWindowEnd().toEpochMilli(),
+                linked,
+                events);
+        assertThat(result.getMessageCount()).as("count of %s", window).isEqualTo(window.count());
+        assertThat(result.getSum()).as("sum of %s", window).isEqualTo((double) window.sum());
+        assertThat(windows.add(window)).as("one result per window: %s", window).isTrue();
+      }
+      harness
+          .driver
+          .createOutputTopic(
+              CorrelatorHarness.DEAD_LETTERS, new StringDeserializer(), new ByteArrayDeserializer())
+          .readRecordsToList()
+          .stream()
+          .filter(
+              letter ->
+                  new String(
+                          letter.headers().lastHeader("__streams.errors.message").value(),
+                          StandardCharsets.UTF_8)
+                      .startsWith("late:"))
+          .map(letter -> Integer.valueOf(orders.deserialize(INPUT, letter.value()).getOrderId()))
+          .forEach(late::add);
+    }
+  }
+
+  private static List<Event> appended(List<Event> events, Event last) {
+    List<Event> all = new ArrayList<>(events);
+    all.add(last);
+    return all;
+  }
+
+  private static Window window(
+      String key, long start, long end, List<Integer> ids, List<Event> events) {
+    TreeMap<Integer, Event> byId = new TreeMap<>();
+    events.forEach(event -> byId.put(event.id(), event));
+    long sum = ids.stream().mapToLong(id -> byId.get(id).amount()).sum();
+    return new Window(key, start - T0, end - T0, ids.size(), sum, ids);
+  }
+}

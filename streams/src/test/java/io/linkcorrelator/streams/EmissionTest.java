@@ -1,0 +1,105 @@
+package io.linkcorrelator.streams;
+
+import static io.linkcorrelator.streams.CorrelatorHarness.T0;
+import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.linkcorrelator.schemas.WindowResult;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Emission is bounded per call, and one window that cannot be emitted never blocks the others. */
+class EmissionTest {
+
+  @TempDir Path stateDir;
+
+  private static CorrelatorConfig config() {
+    return CorrelatorConfig.builder()
+        .applicationId("emission")
+        .inputTopics("events")
+        .outputTopic("results")
+        .window(WindowSpec.tumbling(Duration.ofSeconds(10), Duration.ZERO))
+        .build();
+  }
+
+  @Test
+  void aBurstOfClosingWindowsIsEmittedInBoundedPiecesContinuedByThePunctuator() {
+    int windows = 2 * WindowProcessor.MAX_WINDOWS_PER_CALL + 50;
+    try (CorrelatorHarness harness = new CorrelatorHarness(config(), stateDir)) {
+      for (int i = 0; i < windows; i++) {
+        harness.send("key-" + i, T0 + 1, traced(i));
+      }
+      harness.send("closer", T0 + 60_000, traced(9_999));
+      List<TestRecord<String, WindowResult>> results = new ArrayList<>(harness.results());
+      assertThat(results).as("one piece per call").hasSize(WindowProcessor.MAX_WINDOWS_PER_CALL);
+
+      harness.driver.advanceWallClockTime(Duration.ofSeconds(1));
+      results.addAll(harness.results());
+      assertThat(results).hasSize(2 * WindowProcessor.MAX_WINDOWS_PER_CALL);
+      harness.driver.advanceWallClockTime(Duration.ofSeconds(1));
+      harness.driver.advanceWallClockTime(Duration.ofSeconds(1));
+      results.addAll(harness.results());
+
+      Map<String, Long> perKey =
+          results.stream().collect(Collectors.groupingBy(TestRecord::key, Collectors.counting()));
+      assertThat(perKey).hasSize(windows);
+      assertThat(perKey.values()).as("each window once").containsOnly(1L);
+    }
+  }
+
+  @Test
+  void aWindowThatCannotBeEmittedIsCountedAndNeverBlocksTheWindowsBehindIt() {
+    try (CorrelatorHarness harness = new CorrelatorHarness(config(), stateDir)) {
+      harness.send("A", T0 + 1, traced(1));
+      harness.send("B", T0 + 2, traced(2));
+      // A corrupt contributor in A's window: its emission fails.
+      KeyValueStore<Bytes, byte[]> log =
+          harness.driver.getKeyValueStore(CorrelatorTopology.LOG_STORE);
+      Contribution corrupt = new Contribution("events", 0, 99, T0 + 3, List.of(), false, 0);
+      log.put(StateKeys.log(StateKeys.groupKey("A"), corrupt), new byte[] {(byte) 0xFF, 1, 2});
+
+      harness.send("C", T0 + 10_001, traced(3)); // closes [T0, T0 + 10 s) of A and B
+      harness.send("D", T0 + 60_000, traced(4)); // closes C's window
+
+      assertThat(harness.results().stream().map(TestRecord::key)).containsExactly("B", "C");
+      assertThat(harness.counter("correlator.windows.failed", null)).isEqualTo(1);
+      assertThat(harness.counter("correlator.records", "late")).isZero();
+      assertThat(harness.counter("correlator.records", "linked")).isEqualTo(4);
+    }
+  }
+
+  @Test
+  void aPieceEndsWhereTheSpanQueueHasNoRoomAndThePunctuatorGoesOnOnceItHas() {
+    AtomicInteger room = new AtomicInteger(3); // windows the span processor has room for
+    try (CorrelatorHarness harness =
+        new CorrelatorHarness(config(), stateDir, () -> room.getAndDecrement() > 0)) {
+      for (int i = 0; i < 10; i++) {
+        harness.send("key-" + i, T0 + 1, traced(i));
+      }
+      harness.send("closer", T0 + 60_000, traced(9_999));
+      assertThat(harness.results()).as("emitted while there was room").hasSize(3);
+      assertThat(harness.aggregateSpans()).hasSize(3);
+
+      harness.driver.advanceWallClockTime(Duration.ofMillis(200));
+      assertThat(harness.results()).as("no room: nothing emitted").isEmpty();
+      assertThat(harness.aggregateSpans()).hasSize(3);
+
+      room.set(Integer.MAX_VALUE);
+      harness.driver.advanceWallClockTime(Duration.ofMillis(200));
+      assertThat(harness.results().stream().map(TestRecord::key))
+          .as("the rest, once exports made room")
+          .containsExactlyInAnyOrder("key-3", "key-4", "key-5", "key-6", "key-7", "key-8", "key-9");
+      assertThat(harness.aggregateSpans()).hasSize(10);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package io.linkcorrelator.streams;
+
+import static io.linkcorrelator.streams.CorrelatorHarness.T0;
+import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** A closed window's state is freed: only what open windows can still contain is kept. */
+class StateLifecycleTest {
+
+  @TempDir Path stateDir;
+
+  static Stream<Arguments> windows() {
+    Duration grace = Duration.ofSeconds(2);
+    return Stream.of(
+        Arguments.of(WindowSpec.tumbling(Duration.ofSeconds(10), grace)),
+        Arguments.of(WindowSpec.hopping(Duration.ofSeconds(10), Duration.ofSeconds(3), grace)),
+        Arguments.of(WindowSpec.sliding(Duration.ofSeconds(5), grace)),
+        Arguments.of(WindowSpec.session(Duration.ofSeconds(4), grace)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("windows")
+  void closingEveryWindowOfAKeyFreesAllOfItsState(WindowSpec window) {
+    CorrelatorConfig config =
+        CorrelatorConfig.builder()
+            .applicationId("state")
+            .inputTopics("events")
+            .outputTopic("results")
+            .window(window)
+            .build();
+    try (CorrelatorHarness harness = new CorrelatorHarness(config, stateDir)) {
+      int sent = 0;
+      for (int i = 0; i < 200; i++) {
+        // Two keys, bursts and gaps, some records out of order within grace.
+        long time = T0 + (i / 20) * 30_000L + (i % 20) * 700L - (i % 7 == 3 ? 1_500 : 0);
+        harness.send(i % 2 == 0 ? "a" : "b", time, traced(i));
+        sent++;
+      }
+      assertThat(entries(harness, CorrelatorTopology.LOG_STORE)).isNotEmpty();
+
+      harness.send("z", T0 + 10_000_000, traced(1_000));
+
+      long counted = harness.results().stream().filter(r -> !r.key().equals("z")).count();
+      assertThat(counted).isPositive();
+      assertThat(
+              harness.counter("correlator.records", "late")
+                  + harness.counter("correlator.records", "linked"))
+          .isEqualTo(sent + 1);
+      assertThat(keysOf(harness, CorrelatorTopology.LOG_STORE)).containsOnly("z");
+      assertThat(keysOf(harness, CorrelatorTopology.WINDOWS_STORE)).containsOnly("z");
+      assertThat(entries(harness, CorrelatorTopology.LOG_STORE)).hasSize(1);
+      assertThat(entries(harness, CorrelatorTopology.CLOSE_STORE))
+          .hasSameSizeAs(entries(harness, CorrelatorTopology.WINDOWS_STORE));
+    }
+  }
+
+  private static List<KeyValue<Bytes, byte[]>> entries(CorrelatorHarness harness, String store) {
+    KeyValueStore<Bytes, byte[]> kv = harness.driver.getKeyValueStore(store);
+    List<KeyValue<Bytes, byte[]>> entries = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> all = kv.all()) {
+      all.forEachRemaining(entries::add);
+    }
+    return entries;
+  }
+
+  private static List<String> keysOf(CorrelatorHarness harness, String store) {
+    return entries(harness, store).stream().map(e -> StateKeys.groupKeyOfWindow(e.key)).toList();
+  }
+}
