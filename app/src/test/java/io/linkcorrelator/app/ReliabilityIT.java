@@ -61,6 +61,19 @@ class ReliabilityIT {
         .collect(Collectors.groupingBy(ReliabilityIT::window, TreeMap::new, Collectors.toList()));
   }
 
+  /**
+   * A correlator's configuration without idle closing: these tests stop brokers, processes and the
+   * backend, and their event times lie days in the past, so a pause longer than {@code
+   * correlator.window.idle.close.ms} on a loaded machine would close the open windows by the wall
+   * clock and make the records after it late — not what a crash test is about. Windows close here
+   * by stream time only ({@link AppTestKit#closeAllWindows}).
+   */
+  private static Path config(Path dir, String name, String applicationId, String... extraLines) {
+    String[] lines = java.util.Arrays.copyOf(extraLines, extraLines.length + 1);
+    lines[extraLines.length] = "correlator.window.idle.close.ms=0";
+    return AppTestKit.config(dir, name, applicationId, lines);
+  }
+
   private static List<ConsumerRecord<String, WindowResult>> readAll(
       EmbeddedKafka kafka, String isolation, int windows, CorrelatorProcess... processes) {
     List<ConsumerRecord<String, WindowResult>> results =
@@ -123,8 +136,7 @@ class ReliabilityIT {
         OtlpReceiver receiver = OtlpReceiver.start()) {
       AppTestKit.createTopics(kafka);
       String applicationId = "crash-" + guarantee.replace('_', '-');
-      Path config =
-          AppTestKit.config(dir, "crash", applicationId, "processing.guarantee=" + guarantee);
+      Path config = config(dir, "crash", applicationId, "processing.guarantee=" + guarantee);
       Map<String, String> env = AppTestKit.env(kafka, receiver, true);
       String isolation = guarantee.startsWith("exactly") ? "read_committed" : "read_uncommitted";
 
@@ -163,9 +175,9 @@ class ReliabilityIT {
       AppTestKit.createTopics(kafka);
       Map<String, String> env = AppTestKit.env(kafka, receiver, false);
       try (CorrelatorProcess one =
-              CorrelatorProcess.start(AppTestKit.config(dir, "one", "scale-out"), env, "one");
+              CorrelatorProcess.start(config(dir, "one", "scale-out"), env, "one");
           CorrelatorProcess two =
-              CorrelatorProcess.start(AppTestKit.config(dir, "two", "scale-out"), env, "two")) {
+              CorrelatorProcess.start(config(dir, "two", "scale-out"), env, "two")) {
         AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
         AppTestKit.readResults(
             kafka, "read_committed", READ_TIMEOUT, r -> !r.isEmpty(), one::isAlive);
@@ -197,7 +209,7 @@ class ReliabilityIT {
       receiver.stop();
       Map<String, String> env = AppTestKit.env(kafka, receiver, false);
       try (CorrelatorProcess correlator =
-          CorrelatorProcess.start(AppTestKit.config(dir, "outage", "otlp-outage"), env, "outage")) {
+          CorrelatorProcess.start(config(dir, "outage", "otlp-outage"), env, "outage")) {
         // Past 21 s: two windows per key close while nothing receives spans.
         AppTestKit.send(kafka, 0, 2_200, KEYS, STEP_MS);
         List<ConsumerRecord<String, WindowResult>> duringOutage =
@@ -242,8 +254,7 @@ class ReliabilityIT {
       AppTestKit.createTopics(kafka);
       Map<String, String> env = AppTestKit.env(kafka, receiver, true);
       try (CorrelatorProcess correlator =
-          CorrelatorProcess.start(
-              AppTestKit.config(dir, "broker", "broker-restart"), env, "broker")) {
+          CorrelatorProcess.start(config(dir, "broker", "broker-restart"), env, "broker")) {
         AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
         AppTestKit.readResults(
             kafka, "read_committed", READ_TIMEOUT, r -> !r.isEmpty(), correlator::isAlive);
@@ -273,8 +284,7 @@ class ReliabilityIT {
         OtlpReceiver receiver = OtlpReceiver.start()) {
       AppTestKit.createTopics(kafka);
       Map<String, String> env = AppTestKit.env(kafka, receiver, true);
-      Path config =
-          AppTestKit.config(dir, "huge", "huge-window", "correlator.window.size.ms=60000");
+      Path config = config(dir, "huge", "huge-window", "correlator.window.size.ms=60000");
       try (CorrelatorProcess correlator =
           CorrelatorProcess.start(config, env, "huge", "-Xmx256m")) {
         try (var producer = AppTestKit.producer(kafka)) {
