@@ -82,7 +82,7 @@ public final class CorrelatorTopology {
    * @param exportRoom whether the span processor has room for a window's spans now
    * @return the topology, to run with {@code new KafkaStreams(topology, streamsProperties)}
    */
-  static Topology build(
+  public static Topology build(
       CorrelatorConfig config, OpenTelemetry openTelemetry, BooleanSupplier exportRoom) {
     CorrelatorMetrics metrics = new CorrelatorMetrics(openTelemetry);
     LinkOptions options = config.linkOptions();
