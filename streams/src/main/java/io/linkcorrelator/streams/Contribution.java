@@ -4,20 +4,22 @@ import static java.util.Objects.requireNonNull;
 
 import io.linkcorrelator.streams.propagation.TraceContext;
 import java.util.List;
+import org.apache.kafka.common.utils.Bytes;
 
 /**
  * What one message contributes to a window: where it was ORIGINALLY read from (never a repartition
- * topic), its event time, the producer span context(s) found in its headers, and the numeric value
- * to aggregate, if any. It travels through the repartition topic and is kept, one per message, in
- * the contributor log until its windows close.
+ * topic), its event time, the producer span context(s) found in its headers, and the serialized
+ * value the window's aggregate folds at close, if any (the application keeps its numeric field as
+ * an 8-byte double; the library API the record's value in the user's value serde). It travels
+ * through the repartition topic and is kept, one per message, in the contributor log until its
+ * windows close.
  *
  * @param topic source topic of the original message
  * @param partition source partition
  * @param offset source offset
  * @param timestamp event time, epoch milliseconds
  * @param contexts contexts to link, primary first; empty when the message is unlinked
- * @param hasValue whether the aggregate field was present and numeric
- * @param value the aggregate field's value, when {@code hasValue}
+ * @param value the serialized value to fold at close; null when there is none
  */
 record Contribution(
     String topic,
@@ -25,8 +27,7 @@ record Contribution(
     long offset,
     long timestamp,
     List<TraceContext> contexts,
-    boolean hasValue,
-    double value)
+    Bytes value)
     implements Captured {
 
   Contribution {

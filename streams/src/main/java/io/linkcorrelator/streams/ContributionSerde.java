@@ -12,6 +12,7 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Bytes;
 
 /**
  * The compact binary form of what the capture step hands on ({@link Captured}). A {@link
@@ -19,10 +20,10 @@ import org.apache.kafka.common.serialization.Serializer;
  * linked message costs about 40 bytes:
  *
  * <pre>
- * kind 0x01 (a contribution; also the format's version)
+ * kind 0x03 (a contribution, in this version of the format; 0x01 held a numeric value as a double)
  * flags (bit 0: has value)
  * topic (varint length, UTF-8) · partition (varint) · offset (varlong) · timestamp (varlong)
- * value (8-byte double, when flagged)
+ * value (varint length and bytes, when flagged: what the window's aggregate folds at close)
  * context count (varint), each: 26-byte CompactSpanContext · tracestate (varint length, UTF-8) ·
  *   format and sampling (1 byte: sampling ordinal in bits 6-7, format index in FORMATS in bits
  *   0-5, or 0x3F there followed by the name as varint length and UTF-8)
@@ -39,7 +40,7 @@ final class ContributionSerde
 
   static final ContributionSerde INSTANCE = new ContributionSerde();
 
-  private static final byte VERSION = 1;
+  private static final byte VERSION = 3;
   private static final byte PROGRESS = 2;
   private static final List<String> FORMATS = List.of("tracecontext", "datadog", "b3", "jaeger");
   private static final int OTHER_FORMAT = 0x3F;
@@ -104,7 +105,9 @@ final class ContributionSerde
             + Varints.sizeOf(c.partition())
             + Varints.sizeOf(c.offset())
             + Varints.sizeOf(c.timestamp())
-            + (c.hasValue() ? 8 : 0)
+            + (c.value() == null
+                ? 0
+                : Varints.sizeOf(c.value().get().length) + c.value().get().length)
             + Varints.sizeOf(c.contexts().size());
     List<byte[]> states = new ArrayList<>(c.contexts().size());
     List<byte[]> otherFormats = new ArrayList<>(c.contexts().size());
@@ -121,14 +124,15 @@ final class ContributionSerde
       }
     }
     ByteBuffer out = ByteBuffer.allocate(size);
-    out.put(VERSION).put((byte) (c.hasValue() ? 1 : 0));
+    out.put(VERSION).put((byte) (c.value() == null ? 0 : 1));
     Varints.write(topic.length, out);
     out.put(topic);
     Varints.write(c.partition(), out);
     Varints.write(c.offset(), out);
     Varints.write(c.timestamp(), out);
-    if (c.hasValue()) {
-      out.putDouble(c.value());
+    if (c.value() != null) {
+      Varints.write(c.value().get().length, out);
+      out.put(c.value().get());
     }
     Varints.write(c.contexts().size(), out);
     for (int i = 0; i < c.contexts().size(); i++) {
@@ -162,7 +166,7 @@ final class ContributionSerde
       int partition = Varints.readInt(in);
       long offset = Varints.readLong(in);
       long timestamp = Varints.readLong(in);
-      double value = hasValue ? in.getDouble() : 0;
+      Bytes value = hasValue ? Bytes.wrap(readBytes(in)) : null;
       int count = Varints.readInt(in);
       if (count < 0 || count > in.remaining() / CompactSpanContext.ENCODED_LENGTH) {
         throw new SerializationException("corrupt contribution: " + count + " contexts");
@@ -181,7 +185,7 @@ final class ContributionSerde
         throw new SerializationException(
             "corrupt contribution: " + in.remaining() + " trailing bytes");
       }
-      return new Contribution(topic, partition, offset, timestamp, contexts, hasValue, value);
+      return new Contribution(topic, partition, offset, timestamp, contexts, value);
     } catch (BufferUnderflowException | IllegalArgumentException | IndexOutOfBoundsException e) {
       throw new SerializationException("corrupt contribution (" + data.length + " bytes): " + e, e);
     }
@@ -196,6 +200,16 @@ final class ContributionSerde
         new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
     in.position(in.position() + length);
     return value;
+  }
+
+  private static byte[] readBytes(ByteBuffer in) {
+    int length = Varints.readInt(in);
+    if (length < 0 || length > in.remaining()) {
+      throw new SerializationException("corrupt contribution: value of " + length + " bytes");
+    }
+    byte[] bytes = new byte[length];
+    in.get(bytes);
+    return bytes;
   }
 
   @Override

@@ -63,6 +63,7 @@ public final class CorrelatorConfig {
   private final long windowIdleCloseMs;
   private final TraceContextExtractor extractor;
   private final TextMapPropagator injector;
+  private final LinkOptions linkOptions;
 
   private CorrelatorConfig(Builder b) {
     this.applicationId = required(b.applicationId, "application.id");
@@ -133,6 +134,16 @@ public final class CorrelatorConfig {
     }
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
+    this.linkOptions =
+        new LinkOptions(
+            maxLinksPerSpan,
+            maxLinksJsonChars,
+            exportFlushTimeoutMs,
+            partitionIdleMs,
+            windowIdleCloseMs,
+            maxFutureMs,
+            extractor,
+            injector);
   }
 
   private static ValueFormat valueFormat(ValueFormat set, Schema schema, boolean readsField) {
@@ -346,6 +357,11 @@ public final class CorrelatorConfig {
    */
   public TextMapPropagator injector() {
     return injector;
+  }
+
+  /** The options of linking, as the window step reads them. */
+  LinkOptions linkOptions() {
+    return linkOptions;
   }
 
   /** Builds a {@link CorrelatorConfig}. */

@@ -10,7 +10,6 @@ import io.opentelemetry.sdk.common.CompletableResultCode;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -18,9 +17,6 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.StoreBuilder;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * Builds the correlator's Kafka Streams {@link Topology}: a pure function of the configuration and
@@ -32,6 +28,11 @@ import org.apache.kafka.streams.state.Stores;
  *   Progress markers multicast] ─► window (contributor log, windows, close index, stream time)
  *   ─► output topic (WindowResult + traceparent)
  * </pre>
+ *
+ * <p>The steps are those of the library API ({@link LinkedAggregations}): the capture is a {@link
+ * LinkCapture} with the application's {@link ConfiguredGrouping} (the configured value format and
+ * group key), and the window step folds each closed window into a {@code WindowResult} with the
+ * {@link SummaryFold}.
  *
  * <p>When {@code openTelemetry} is the SDK, a window's result is written only once its spans are
  * exported (bounded by {@link CorrelatorConfig#exportFlushTimeoutMs()}), so a crash cannot lose the
@@ -84,52 +85,52 @@ public final class CorrelatorTopology {
   public static Topology build(
       CorrelatorConfig config, OpenTelemetry openTelemetry, BooleanSupplier exportRoom) {
     CorrelatorMetrics metrics = new CorrelatorMetrics(openTelemetry);
+    LinkOptions options = config.linkOptions();
+    boolean repartitions = config.groupBy().repartitions();
     WindowEmission.Spans spans =
         new WindowEmission.Spans(
             openTelemetry.getTracer(INSTRUMENTATION_NAME),
-            config,
+            config.window(),
+            options,
             "aggregate " + String.join(",", config.inputTopics()),
             commonAttributes(config));
-
-    Supplier<CompletableResultCode> flush =
-        openTelemetry instanceof OpenTelemetrySdk sdk
-            ? () -> sdk.getSdkTracerProvider().forceFlush()
-            : null;
+    Supplier<CompletableResultCode> flush = flush(openTelemetry);
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, Captured> contributions =
         builder.stream(
                 config.inputTopics(),
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("correlator-input"))
-            .process(() -> new CaptureProcessor(config, metrics), Named.as("correlator-capture"));
-    if (config.groupBy().repartitions()) {
-      contributions =
-          contributions.repartition(
-              Repartitioned.<String, Captured>as(REPARTITION)
-                  .withKeySerde(Serdes.String())
-                  .withStreamPartitioner(ProgressPartitioner.INSTANCE)
-                  .withValueSerde(ContributionSerde.INSTANCE));
+            .process(
+                () ->
+                    new LinkCapture<>(
+                        new ConfiguredGrouping(config),
+                        options,
+                        repartitions,
+                        config.inputTopics(),
+                        metrics),
+                Named.as("correlator-capture"));
+    if (repartitions) {
+      contributions = contributions.repartition(repartitioned(REPARTITION));
     }
     // One exporter for all tasks: the gauge starts as configured; each task's SpanFlush reports
     // when its results stop and start waiting again.
     metrics.exportWaiting(flush != null && config.exportFlushTimeoutMs() > 0);
-    builder.addStateStore(store(LOG_STORE));
-    builder.addStateStore(store(WINDOWS_STORE));
-    builder.addStateStore(store(CLOSE_STORE));
-    builder.addStateStore(store(STREAM_TIME_STORE));
+    WindowStores stores =
+        new WindowStores(LOG_STORE, WINDOWS_STORE, CLOSE_STORE, STREAM_TIME_STORE);
+    stores.builders().forEach(builder::addStateStore);
     contributions
         .process(
             () ->
-                new WindowProcessor(
-                    config,
+                new WindowProcessor<>(
                     spans,
+                    repartitions,
+                    stores,
+                    SummaryFold.factory(config),
                     metrics,
                     new SpanFlush(flush, config.exportFlushTimeoutMs(), metrics::exportWaiting),
                     exportRoom),
             Named.as("correlator-window"),
-            LOG_STORE,
-            WINDOWS_STORE,
-            CLOSE_STORE,
-            STREAM_TIME_STORE)
+            stores.names())
         .to(
             config.outputTopic(),
             Produced.with(Serdes.String(), AvroSerde.of(WindowResult.class))
@@ -137,9 +138,19 @@ public final class CorrelatorTopology {
     return builder.build();
   }
 
-  private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(String name) {
-    return Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray());
+  /** The repartition by group key, with {@link Progress} markers multicast to every partition. */
+  static Repartitioned<String, Captured> repartitioned(String name) {
+    return Repartitioned.<String, Captured>as(name)
+        .withKeySerde(Serdes.String())
+        .withStreamPartitioner(ProgressPartitioner.INSTANCE)
+        .withValueSerde(ContributionSerde.INSTANCE);
+  }
+
+  /** The SDK's flush, which results wait for; null when {@code openTelemetry} is not the SDK. */
+  static Supplier<CompletableResultCode> flush(OpenTelemetry openTelemetry) {
+    return openTelemetry instanceof OpenTelemetrySdk sdk
+        ? () -> sdk.getSdkTracerProvider().forceFlush()
+        : null;
   }
 
   private static Attributes commonAttributes(CorrelatorConfig config) {
@@ -147,8 +158,7 @@ public final class CorrelatorTopology {
         Attributes.builder()
             .put("messaging.system", "kafka")
             .put("messaging.operation.type", "process")
-            .put("messaging.operation.name", "aggregate")
-            .put("messaging.consumer.group.name", config.applicationId());
+            .put("messaging.operation.name", "aggregate");
     if (config.inputTopics().size() == 1) {
       attributes.put("messaging.destination.name", config.inputTopics().get(0));
     }

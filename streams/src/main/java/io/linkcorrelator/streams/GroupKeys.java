@@ -37,6 +37,13 @@ final class GroupKeys {
     return BINARY_PREFIX + Base64.getEncoder().encodeToString(bytes);
   }
 
+  /** The bytes a group key was made of: the inverse of {@link #of(byte[])}. */
+  static byte[] bytes(String key) {
+    return key.startsWith(BINARY_PREFIX)
+        ? Base64.getDecoder().decode(key.substring(BINARY_PREFIX.length()))
+        : key.getBytes(StandardCharsets.UTF_8);
+  }
+
   /**
    * The group key of a value field: strings and numbers as their text, {@code bytes} and {@code
    * fixed} by their bytes; null for null.

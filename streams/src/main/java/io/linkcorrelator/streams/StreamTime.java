@@ -61,9 +61,10 @@ interface StreamTime {
    * The measure the topology needs: the slowest active upstream partition when it repartitions,
    * otherwise the latest event time.
    */
-  static StreamTime of(CorrelatorConfig config, KeyValueStore<Bytes, byte[]> store, long now) {
-    return config.groupBy().repartitions()
-        ? new SlowestPartitionTime(store, config.partitionIdleMs(), now)
+  static StreamTime of(
+      boolean repartitions, long partitionIdleMs, KeyValueStore<Bytes, byte[]> store, long now) {
+    return repartitions
+        ? new SlowestPartitionTime(store, partitionIdleMs, now)
         : new LatestEventTime(store);
   }
 }

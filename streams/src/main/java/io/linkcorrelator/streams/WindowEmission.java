@@ -1,6 +1,5 @@
 package io.linkcorrelator.streams;
 
-import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.schemas.WindowType;
 import io.linkcorrelator.streams.propagation.TraceContext;
 import io.opentelemetry.api.common.AttributeKey;
@@ -12,13 +11,18 @@ import io.opentelemetry.api.trace.Tracer;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * The emission of one closed window: contributions are fed in one at a time (straight from the
- * contributor log), the summary is accumulated, and each contributor's contexts are linked on the
- * window's {@link AggregateSpan}, which writes links out span by span as budgets fill.
+ * contributor log, in event-time order), counted, folded by the window's {@link WindowFold} into
+ * its result, and each contributor's contexts are linked on the window's {@link AggregateSpan},
+ * which writes links out span by span as budgets fill.
+ *
+ * @param <K> the result's key
+ * @param <V> the result's value
  */
-final class WindowEmission {
+final class WindowEmission<K, V> {
 
   static final AttributeKey<String> DESTINATION =
       AttributeKey.stringKey("messaging.destination.name");
@@ -28,56 +32,88 @@ final class WindowEmission {
   static final AttributeKey<String> REASON = AttributeKey.stringKey("reason");
   static final AttributeKey<String> CONTEXT_HEADERS = AttributeKey.stringKey("context_headers");
 
-  private final Spans spans;
+  static final AttributeKey<String> CONSUMER_GROUP =
+      AttributeKey.stringKey("messaging.consumer.group.name");
+
+  private final TaskSpans spans;
   private final String groupKey;
   private final long start;
   private final long end;
   private final AggregateSpan span;
+  private final WindowFold<K, V> fold;
 
   private long count;
   private long linked;
   private long unlinked;
-  private long valueCount;
-  private double sum;
-  private double min = Double.POSITIVE_INFINITY;
-  private double max = Double.NEGATIVE_INFINITY;
   private long firstEventTime = Long.MAX_VALUE;
   private long lastEventTime = Long.MIN_VALUE;
 
-  /** What a window's emission needs that does not change from window to window. */
-  record Spans(Tracer tracer, CorrelatorConfig config, String spanName, Attributes common) {
+  /**
+   * What a window's emission needs that does not change from window to window, as the topology is
+   * built.
+   *
+   * @param tracer creates the spans
+   * @param window the window rules
+   * @param options the link budgets
+   * @param spanName the aggregate span's name (chunk spans: name + " links")
+   * @param common attributes on every span
+   */
+  record Spans(
+      Tracer tracer, WindowSpec window, LinkOptions options, String spanName, Attributes common) {
 
-    AggregateSpan.Shape shape() {
-      return new AggregateSpan.Shape(
-          tracer, spanName, common, config.maxLinksPerSpan(), config.maxLinksJsonChars());
+    /**
+     * The spans of one task, once its application id is known: the consumer group in the
+     * attributes, and part of the deterministic ids.
+     */
+    TaskSpans forApplication(String applicationId) {
+      return new TaskSpans(
+          window,
+          applicationId,
+          new AggregateSpan.Shape(
+              tracer,
+              spanName,
+              common.toBuilder().put(CONSUMER_GROUP, applicationId).build(),
+              options.maxLinksPerSpan(),
+              options.maxLinksJsonChars()));
     }
   }
 
-  WindowEmission(Spans spans, String groupKey, long start, long end, long spanStartMs) {
+  /**
+   * The spans of one task ({@link Spans#forApplication}).
+   *
+   * @param window the window rules
+   * @param applicationId the Kafka Streams application id
+   * @param shape what every aggregate span of the task shares
+   */
+  record TaskSpans(WindowSpec window, String applicationId, AggregateSpan.Shape shape) {}
+
+  WindowEmission(
+      TaskSpans spans,
+      String groupKey,
+      long start,
+      long end,
+      long spanStartMs,
+      WindowFold<K, V> fold) {
     this.spans = spans;
     this.groupKey = groupKey;
     this.start = start;
     this.end = end;
+    this.fold = fold;
     DeterministicIds.WindowIds ids =
         DeterministicIds.forWindow(
-            spans.config().applicationId(), groupKey, windowType().name(), start, end);
+            spans.applicationId(), groupKey, windowType().name(), start, end);
     this.span = new AggregateSpan(spans.shape(), groupKey, ids, spanStartMs);
   }
 
   private WindowType windowType() {
-    return spans.config().window().type();
+    return spans.window().type();
   }
 
   void add(Contribution contribution) {
     count++;
     firstEventTime = Math.min(firstEventTime, contribution.timestamp());
     lastEventTime = Math.max(lastEventTime, contribution.timestamp());
-    if (contribution.hasValue()) {
-      valueCount++;
-      sum += contribution.value();
-      min = Math.min(min, contribution.value());
-      max = Math.max(max, contribution.value());
-    }
+    fold.add(contribution);
     if (!contribution.linked()) {
       unlinked++;
       return;
@@ -99,7 +135,7 @@ final class WindowEmission {
   }
 
   /** Ends the spans and returns the result; call once, after the last {@link #add}. */
-  Finished finish(long nowMs) {
+  Finished<K, V> finish(long nowMs) {
     Instant windowStart = Instant.ofEpochMilli(start);
     Instant windowEnd = Instant.ofEpochMilli(end);
     String type = windowType().name().toLowerCase(Locale.ROOT);
@@ -116,38 +152,32 @@ final class WindowEmission {
                 .put("correlator.links.unlinked", unlinked)
                 .build(),
             nowMs);
-    boolean hasValues = valueCount > 0;
-    java.util.Set<String> functions = spans.config().aggregateFunctions();
-    WindowResult result =
-        WindowResult.newBuilder()
-            .setGroupKey(groupKey)
-            .setWindowStart(windowStart)
-            .setWindowEnd(windowEnd)
-            .setWindowType(windowType())
-            .setMessageCount(count)
-            .setFirstEventTime(Instant.ofEpochMilli(firstEventTime))
-            .setLastEventTime(Instant.ofEpochMilli(lastEventTime))
-            .setAggregateField(spans.config().aggregateField())
-            .setSum(hasValues && functions.contains("sum") ? sum : null)
-            .setMin(hasValues && functions.contains("min") ? min : null)
-            .setMax(hasValues && functions.contains("max") ? max : null)
-            .setLinkedCount(linked)
-            .setUnlinkedCount(unlinked)
-            .setTraceId(context.getTraceId())
-            .setSpanId(context.getSpanId())
-            .build();
-    return new Finished(result, Span.wrap(context), span.links(), span.chunks());
+    Record<K, V> result =
+        fold.result(
+            new WindowFold.Summary(
+                groupKey,
+                spans.window(),
+                start,
+                end,
+                count,
+                linked,
+                unlinked,
+                firstEventTime,
+                lastEventTime,
+                context));
+    return new Finished<>(result, Span.wrap(context), count, span.links(), span.chunks());
   }
 
   /**
    * A finished emission.
    *
-   * @param result the output record's value
+   * @param result the output record, its headers still to be set
    * @param aggregate the ended aggregate span, whose context goes into the output headers
+   * @param count contributors
    * @param links links written across the aggregate and chunk spans
    * @param chunks chunk spans written
    */
-  record Finished(WindowResult result, Span aggregate, long links, int chunks) {}
+  record Finished<K, V>(Record<K, V> result, Span aggregate, long count, long links, int chunks) {}
 
   long count() {
     return count;

@@ -1,6 +1,5 @@
 package io.linkcorrelator.streams;
 
-import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.streams.CorrelatorMetrics.Outcome;
 import io.linkcorrelator.streams.WindowEmission.Finished;
 import io.linkcorrelator.streams.propagation.KafkaHeadersSetter;
@@ -40,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * piece also ends before a window when the span processor's queue has no room for more spans
  * ({@link ExportQueue}): emission waits for exports rather than have spans dropped.
  */
-final class WindowProcessor implements Processor<String, Captured, String, WindowResult> {
+final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
 
@@ -52,12 +51,17 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
 
   private static final Duration CONTINUE_EVERY = Duration.ofMillis(100);
 
-  private final CorrelatorConfig config;
+  private final WindowSpec spec;
+  private final LinkOptions options;
+  private final boolean repartitions;
+  private final WindowStores stores;
   private final WindowEmission.Spans spans;
+  private final WindowFold.Factory<K, V> folds;
   private final CorrelatorMetrics metrics;
   private final SpanFlush spanFlush;
   private final BooleanSupplier exportRoom;
-  private ProcessorContext<String, WindowResult> context;
+  private ProcessorContext<K, V> context;
+  private WindowEmission.TaskSpans taskSpans;
   private ContributorLog log;
   private OpenWindows windows;
   private StreamTime streamTime;
@@ -75,13 +79,26 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
 
   private long lastPieceEndMs = Long.MIN_VALUE;
 
+  /**
+   * @param spans the spans, with the window rules and link options
+   * @param repartitions whether a repartition precedes the step (stream time is the slowest
+   *     upstream partition's)
+   * @param stores the names of the step's stores
+   * @param folds what a window's result is
+   */
   WindowProcessor(
-      CorrelatorConfig config,
       WindowEmission.Spans spans,
+      boolean repartitions,
+      WindowStores stores,
+      WindowFold.Factory<K, V> folds,
       CorrelatorMetrics metrics,
       SpanFlush spanFlush,
       BooleanSupplier exportRoom) {
-    this.config = config;
+    this.spec = spans.window();
+    this.options = spans.options();
+    this.repartitions = repartitions;
+    this.stores = stores;
+    this.folds = folds;
     this.exportRoom = exportRoom;
     this.spanFlush = spanFlush;
     this.spans = spans;
@@ -89,20 +106,20 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
   }
 
   @Override
-  public void init(ProcessorContext<String, WindowResult> context) {
+  public void init(ProcessorContext<K, V> context) {
     this.context = context;
-    this.log = new ContributorLog(context.getStateStore(CorrelatorTopology.LOG_STORE));
+    this.taskSpans = spans.forApplication(context.applicationId());
+    this.log = new ContributorLog(context.getStateStore(stores.log()));
     this.windows =
         new OpenWindows(
-            context.getStateStore(CorrelatorTopology.WINDOWS_STORE),
-            context.getStateStore(CorrelatorTopology.CLOSE_STORE),
-            config.window());
-    KeyValueStore<Bytes, byte[]> times =
-        context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE);
+            context.getStateStore(stores.windows()),
+            context.getStateStore(stores.closeIndex()),
+            spec);
+    KeyValueStore<Bytes, byte[]> times = context.getStateStore(stores.streamTime());
     this.advancedAt = context.currentSystemTimeMs();
-    this.streamTime = StreamTime.of(config, times, advancedAt);
+    this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), times, advancedAt);
     this.latestSessionEnd = new StoredLong(times, StoredLong.LATEST_SESSION_END);
-    this.rule = WindowRule.of(config.window(), windows, log, latestSessionEnd);
+    this.rule = WindowRule.of(spec, windows, log, latestSessionEnd);
     Map<String, Object> streams = context.appConfigs();
     boolean exactlyOnce =
         String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
@@ -163,7 +180,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
    */
   private void onWallClock(long wallClock) {
     streamTime.tick(wallClock); // not a record: the idle-closing clock goes on
-    long idleCloseMs = config.windowIdleCloseMs();
+    long idleCloseMs = options.windowIdleCloseMs();
     if (idleCloseMs > 0 && WindowSpec.minus(wallClock, advancedAt) >= idleCloseMs) {
       long closed = emitDue(Math.max(wallClock, streamTime.current()));
       if (closed != Long.MIN_VALUE) {
@@ -196,7 +213,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
     }
     streamTime.checkpoint();
     List<Bytes> done = new ArrayList<>();
-    List<Record<String, WindowResult>> results = new ArrayList<>();
+    List<Record<K, V>> results = new ArrayList<>();
     long contributors = 0;
     Bytes windowKey;
     while (done.size() < MAX_WINDOWS_PER_CALL
@@ -205,9 +222,9 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
         && (windowKey = nextDue(now, done)) != null) {
       done.add(windowKey);
       try {
-        Finished finished = emit(windowKey);
+        Finished<K, V> finished = emit(windowKey);
         if (finished != null) {
-          contributors += finished.result().getMessageCount();
+          contributors += finished.count();
           results.add(result(finished));
         }
       } catch (RuntimeException e) {
@@ -232,7 +249,7 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
       byte[] key = StateKeys.groupKeyBytesOfWindow(emitted);
       windows.remove(emitted);
       rule.free(key, StateKeys.windowStart(emitted));
-      latestClose = Math.max(latestClose, config.window().closeTime(StateKeys.windowEnd(emitted)));
+      latestClose = Math.max(latestClose, spec.closeTime(StateKeys.windowEnd(emitted)));
     }
     lastPieceEndMs = context.currentSystemTimeMs();
     return latestClose;
@@ -249,32 +266,37 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
   }
 
   /** Builds the spans and the result of a closed window; null when it holds no contributor. */
-  private Finished emit(Bytes windowKey) {
+  private Finished<K, V> emit(Bytes windowKey) {
     String groupKey = StateKeys.groupKeyOfWindow(windowKey);
     byte[] key = StateKeys.groupKeyBytesOfWindow(windowKey);
     long start = StateKeys.windowStart(windowKey);
     long end = StateKeys.windowEnd(windowKey);
     long now = context.currentSystemTimeMs();
-    WindowEmission emission =
-        new WindowEmission(spans, groupKey, start, end, windows.spanStart(windowKey, now));
+    WindowEmission<K, V> emission =
+        new WindowEmission<>(
+            taskSpans,
+            groupKey,
+            start,
+            end,
+            windows.spanStart(windowKey, now),
+            folds.open(groupKey, start, end));
     try (KeyValueIterator<Bytes, byte[]> contributors = log.entries(key, start, end - 1)) {
       contributors.forEachRemaining(entry -> emission.add(ContributionSerde.decode(entry.value)));
     }
     if (emission.count() == 0) {
       return null; // e.g. a sliding window's right window that nothing fell in
     }
-    Finished finished = emission.finish(now);
+    Finished<K, V> finished = emission.finish(now);
     metrics.windowEmitted(finished.links(), finished.chunks());
     return finished;
   }
 
-  private Record<String, WindowResult> result(Finished finished) {
+  /** The fold's record, with the aggregate span's context as its only headers. */
+  private Record<K, V> result(Finished<K, V> finished) {
     RecordHeaders headers = new RecordHeaders();
-    config
+    options
         .injector()
         .inject(Context.root().with(finished.aggregate()), headers, KafkaHeadersSetter.INSTANCE);
-    WindowResult result = finished.result();
-    return new Record<>(
-        result.getGroupKey(), result, result.getLastEventTime().toEpochMilli(), headers);
+    return finished.result().withHeaders(headers);
   }
 }

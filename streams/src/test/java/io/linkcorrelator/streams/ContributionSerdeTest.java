@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.utils.Bytes;
 import org.junit.jupiter.api.Test;
 
 class ContributionSerdeTest {
@@ -29,10 +30,15 @@ class ContributionSerdeTest {
             new CompactSpanContext(1, 2, 3, (byte) 0), "", "some-other-format", Sampling.UNKNOWN);
     List<Contribution> contributions =
         List.of(
-            new Contribution("orders", 3, 42L, 1_700_000_000_000L, List.of(PRIMARY), true, -12.5),
-            new Contribution("orders", 0, 0L, 0L, List.of(), false, 0),
+            new Contribution("orders", 3, 42L, 1_700_000_000_000L, List.of(PRIMARY), value(-12.5)),
+            new Contribution("orders", 0, 0L, 0L, List.of(), null),
             new Contribution(
-                "payments", 11, Long.MAX_VALUE, 5L, List.of(PRIMARY, terminated), false, 0));
+                "payments",
+                11,
+                Long.MAX_VALUE,
+                5L,
+                List.of(PRIMARY, terminated),
+                Bytes.wrap(new byte[0])));
     for (Contribution contribution : contributions) {
       assertThat(ContributionSerde.decode(ContributionSerde.encode(contribution)))
           .isEqualTo(contribution);
@@ -41,7 +47,7 @@ class ContributionSerdeTest {
 
   @Test
   void progressMarkersAndContributionsShareTheTopicToldApartByTheirFirstByte() {
-    Captured contribution = new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), true, 1);
+    Captured contribution = new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), value(1));
     for (Captured captured :
         List.of(
             contribution,
@@ -54,6 +60,12 @@ class ContributionSerdeTest {
     assertThatThrownBy(() -> ContributionSerde.decode(marker))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("version 2");
+    // a contribution of the previous encoding (version 1, with an 8-byte double value) is refused
+    byte[] previous = ContributionSerde.encode(contribution(value(1)));
+    previous[0] = 1;
+    assertThatThrownBy(() -> ContributionSerde.decode(previous))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("version 1");
     assertThatThrownBy(
             () -> ContributionSerde.decodeProgress(Arrays.copyOf(marker, marker.length - 1)))
         .isInstanceOf(SerializationException.class);
@@ -68,8 +80,7 @@ class ContributionSerdeTest {
             123_456_789L,
             1_795_687_200_000L,
             List.of(new TraceContext(PRIMARY.ids(), "", "tracecontext", Sampling.NOT_SAMPLED)),
-            false,
-            0);
+            null);
     // version 1 + flags 1 + topic 1+6 + partition 1 + offset 4 + timestamp 6 + count 1
     // + context 26 + tracestate length 1 + format 1
     assertThat(ContributionSerde.encode(linked)).hasSize(49);
@@ -78,7 +89,8 @@ class ContributionSerdeTest {
   @Test
   void corruptBytesRaiseSerializationException() {
     byte[] valid =
-        ContributionSerde.encode(new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), true, 1));
+        ContributionSerde.encode(
+            new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), value(1)));
     for (int length = 0; length < valid.length; length++) {
       byte[] cut = Arrays.copyOf(valid, length);
       assertThatThrownBy(() -> ContributionSerde.decode(cut))
@@ -94,5 +106,13 @@ class ContributionSerdeTest {
         // the only acceptable failure
       }
     }
+  }
+
+  private static Bytes value(double value) {
+    return Bytes.wrap(SummaryFold.value(value));
+  }
+
+  private static Contribution contribution(Bytes value) {
+    return new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), value);
   }
 }

@@ -7,7 +7,13 @@ import io.linkcorrelator.schemas.Order;
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.schemas.WindowType;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.LinkData;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +26,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -30,12 +37,18 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.kstream.internals.SessionWindow;
+import org.apache.kafka.streams.kstream.internals.TimeWindow;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -106,17 +119,44 @@ class DslDifferentialTest {
   @MethodSource("cases")
   void finalWindowsLinksAndLateRecordsEqualKafkaStreamsDsl(WindowSpec spec, long seed) {
     List<Event> events = events(new Random(seed), spec);
-    Event flush =
-        new Event(
-            0, FLUSH_KEY, events.stream().mapToLong(Event::time).max().orElseThrow() + 60_000, 0);
-
-    TreeSet<Window> expected = new TreeSet<>();
-    TreeSet<Integer> expectedLate = new TreeSet<>();
-    dsl(spec, events, flush, expected, expectedLate);
-
+    Event flush = flush(events);
     TreeSet<Window> actual = new TreeSet<>();
     TreeSet<Integer> actualLate = new TreeSet<>();
     correlator(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(spec, events, flush, actual, actualLate);
+  }
+
+  /**
+   * The same through the library API, with a user's value type and serde and a user's aggregate
+   * (count and sum) folded at close: the windowed keys are the DSL's own (sliding and session ends
+   * inclusive, the same window classes), so the comparison turns them into exclusive ends exactly
+   * as it does the DSL's.
+   */
+  @ParameterizedTest(name = "{0} seed {1}")
+  @MethodSource("cases")
+  void theLibraryApiGivesTheDslsFinalWindowsLinksAndLateRecords(WindowSpec spec, long seed) {
+    List<Event> events = events(new Random(seed), spec);
+    Event flush = flush(events);
+    TreeSet<Window> actual = new TreeSet<>();
+    TreeSet<Integer> actualLate = new TreeSet<>();
+    api(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(spec, events, flush, actual, actualLate);
+  }
+
+  private static Event flush(List<Event> events) {
+    return new Event(
+        0, FLUSH_KEY, events.stream().mapToLong(Event::time).max().orElseThrow() + 60_000, 0);
+  }
+
+  private void assertSameAsDsl(
+      WindowSpec spec,
+      List<Event> events,
+      Event flush,
+      TreeSet<Window> actual,
+      TreeSet<Integer> actualLate) {
+    TreeSet<Window> expected = new TreeSet<>();
+    TreeSet<Integer> expectedLate = new TreeSet<>();
+    dsl(spec, events, flush, expected, expectedLate);
 
     // By definition a window holds the accepted records of its key within its range that arrived
     // before it closed. Where a DSL window breaks that (its sliding aggregation creates a window by
@@ -377,6 +417,156 @@ class DslDifferentialTest {
                       .startsWith("late:"))
           .map(letter -> Integer.valueOf(orders.deserialize(INPUT, letter.value()).getOrderId()))
           .forEach(late::add);
+    }
+  }
+
+  /** A user's value type, with its own serde: the event's id and amount. */
+  private record Amount(int id, int amount) {}
+
+  /** A user's aggregate: count and sum. It needs no serde: it is folded at close, never stored. */
+  private record Tally(long count, long sum) {}
+
+  private static final Serde<Amount> AMOUNTS =
+      Serdes.serdeFrom(
+          (topic, amount) ->
+              ByteBuffer.allocate(8).putInt(amount.id()).putInt(amount.amount()).array(),
+          (topic, bytes) -> {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            return new Amount(in.getInt(), in.getInt());
+          });
+
+  /** Collects what reaches it, headers included. */
+  private static final class Collect<K, V> implements Processor<K, V, Void, Void> {
+    private final List<Record<K, V>> records;
+
+    Collect(List<Record<K, V>> records) {
+      this.records = records;
+    }
+
+    @Override
+    public void process(Record<K, V> record) {
+      records.add(record);
+    }
+  }
+
+  private void api(
+      WindowSpec spec,
+      List<Event> events,
+      Event flush,
+      TreeSet<Window> windows,
+      TreeSet<Integer> late) {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    List<Record<Windowed<String>, Tally>> results = new ArrayList<>();
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "api-differential");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("api").toString());
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+    props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, "dead-letters");
+    try (OpenTelemetrySdk sdk =
+        OpenTelemetrySdk.builder()
+            .setTracerProvider(
+                SdkTracerProvider.builder()
+                    .setIdGenerator(DeterministicIds.idGenerator())
+                    .addSpanProcessor(SimpleSpanProcessor.create(spans))
+                    .build())
+            .build()) {
+      StreamsBuilder builder = new StreamsBuilder();
+      KStream<String, Amount> input =
+          builder.stream(INPUT, Consumed.with(Serdes.String(), AMOUNTS));
+      LinkedGroupedStream<String, Amount> grouped =
+          LinkedAggregations.with(sdk)
+              .withWindowIdleClose(Duration.ZERO) // exactly the DSL
+              .groupByKey(input, Grouped.with(Serdes.String(), AMOUNTS));
+      Duration grace = Duration.ofMillis(spec.graceMs());
+      LinkedWindowedStream<String, Amount> windowed =
+          switch (spec.type()) {
+            case TUMBLING, HOPPING ->
+                grouped.windowedBy(
+                    TimeWindows.ofSizeAndGrace(Duration.ofMillis(spec.sizeMs()), grace)
+                        .advanceBy(Duration.ofMillis(spec.advanceMs())));
+            case SLIDING ->
+                grouped.windowedBy(
+                    SlidingWindows.ofTimeDifferenceAndGrace(
+                        Duration.ofMillis(spec.slidingDifferenceMs()), grace));
+            case SESSION ->
+                grouped.windowedBy(
+                    SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(spec.gapMs()), grace));
+            default -> throw new IllegalArgumentException(spec.toString());
+          };
+      windowed
+          .aggregate(
+              () -> new Tally(0, 0),
+              (key, amount, tally) -> new Tally(tally.count() + 1, tally.sum() + amount.amount()),
+              Named.as("tally"))
+          .process(() -> new Collect<>(results));
+      try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+        TestInputTopic<String, Amount> topic =
+            driver.createInputTopic(INPUT, new StringSerializer(), AMOUNTS.serializer());
+        for (Event event : appended(events, flush)) {
+          topic.pipeInput(
+              new TestRecord<>(
+                  event.key(),
+                  new Amount(event.id(), event.amount()),
+                  CorrelatorHarness.traced(event.id()),
+                  event.time()));
+        }
+        driver
+            .createOutputTopic("dead-letters", new StringDeserializer(), AMOUNTS.deserializer())
+            .readRecordsToList()
+            .stream()
+            .filter(
+                letter ->
+                    new String(
+                            letter.headers().lastHeader("__streams.errors.message").value(),
+                            StandardCharsets.UTF_8)
+                        .startsWith("late:"))
+            .map(letter -> letter.value().id())
+            .forEach(late::add);
+      }
+      collect(spec, events, results, spans.getFinishedSpanItems(), windows);
+    }
+  }
+
+  /** The API's results as windows with their links; the SDK's spans read before it closes. */
+  private static void collect(
+      WindowSpec spec,
+      List<Event> events,
+      List<Record<Windowed<String>, Tally>> results,
+      List<SpanData> spans,
+      TreeSet<Window> windows) {
+    long endOffset = spec.type() == WindowType.SLIDING || spec.type() == WindowType.SESSION ? 1 : 0;
+    Class<?> windowClass =
+        spec.type() == WindowType.SESSION ? SessionWindow.class : TimeWindow.class;
+    for (Record<Windowed<String>, Tally> record : results) {
+      Windowed<String> windowed = record.key();
+      if (windowed.key().equals(FLUSH_KEY)) {
+        continue;
+      }
+      assertThat(windowed.window()).as("the DSL's window class").isInstanceOf(windowClass);
+      String traceparent =
+          new String(record.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8);
+      String traceId = traceparent.split("-")[1];
+      List<Integer> linked =
+          spans.stream()
+              .filter(span -> span.getTraceId().equals(traceId))
+              .flatMap(span -> span.getLinks().stream())
+              .map(LinkData::getSpanContext)
+              .map(context -> (int) (Long.parseLong(context.getSpanId(), 16) - 0x2000_0000L))
+              .sorted()
+              .toList();
+      Window window =
+          window(
+              windowed.key(),
+              windowed.window().start(),
+              windowed.window().end() + endOffset,
+              linked,
+              events);
+      assertThat(record.value())
+          .as("the user's aggregate of %s", window)
+          .isEqualTo(new Tally(window.count(), window.sum()));
+      assertThat(windows.add(window)).as("one result per window: %s", window).isTrue();
     }
   }
 

@@ -65,7 +65,7 @@ class EmissionTest {
       // A corrupt contributor in A's window: its emission fails.
       KeyValueStore<Bytes, byte[]> log =
           harness.driver.getKeyValueStore(CorrelatorTopology.LOG_STORE);
-      Contribution corrupt = new Contribution("events", 0, 99, T0 + 3, List.of(), false, 0);
+      Contribution corrupt = new Contribution("events", 0, 99, T0 + 3, List.of(), null);
       log.put(StateKeys.log(StateKeys.groupKey("A"), corrupt), new byte[] {(byte) 0xFF, 1, 2});
 
       harness.send("C", T0 + 10_001, traced(3)); // closes [T0, T0 + 10 s) of A and B

@@ -85,7 +85,7 @@ class EventTimeProgressTest {
   void aPartitionWithoutRecordsHoldsTheWindowsUntilItIsIdle() {
     try (CorrelatorHarness harness = new CorrelatorHarness(regrouped().build(), stateDir)) {
       // The capture step reports every partition it reads, records or not.
-      harness.driver.advanceWallClockTime(CaptureProcessor.PROGRESS_EVERY);
+      harness.driver.advanceWallClockTime(LinkCapture.PROGRESS_EVERY);
       send(harness, "fast", "a", T0 + 1);
       send(harness, "fast", "b", T0 + 120_000);
       harness.driver.advanceWallClockTime(Duration.ofMillis(IDLE_MS - 1_000));
@@ -111,7 +111,7 @@ class EventTimeProgressTest {
   @Test
   void aLateRecordOfARegroupedTopologyIsDeadLetteredNamingTheOriginalMessage() {
     try (CorrelatorHarness harness = new CorrelatorHarness(regrouped().build(), stateDir)) {
-      harness.driver.advanceWallClockTime(CaptureProcessor.PROGRESS_EVERY);
+      harness.driver.advanceWallClockTime(LinkCapture.PROGRESS_EVERY);
       send(harness, "fast", "a", T0 + 1);
       send(harness, "fast", "b", T0 + 120_000);
       harness.driver.advanceWallClockTime(Duration.ofMillis(IDLE_MS));

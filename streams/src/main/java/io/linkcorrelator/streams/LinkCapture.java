@@ -5,8 +5,13 @@ import io.linkcorrelator.streams.propagation.TraceContext;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -16,29 +21,74 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Capture: for each input record, the group key and a {@link Contribution} naming the original
- * message (topic, partition, offset, event time), the producer span context(s) from its headers,
- * and the value to aggregate, from the value decoded once in the configured {@link ValueFormat}. A
- * record that cannot be grouped (no key, undecodable value or field, negative timestamp, tombstone)
- * is counted and raised as an {@link InvalidRecordException}, which Kafka Streams' processing
- * exception handler logs and sends to the dead-letter topic.
+ * Capture: for each input record, a {@link Contribution} naming the original message (topic,
+ * partition, offset, event time), the producer span context(s) from its headers, and the value to
+ * fold at close, under the group key its {@link Grouping} gives. A record that cannot be grouped
+ * (negative or far-future timestamp, tombstone, or whatever the grouping rejects: no key, an
+ * undecodable value) is counted and raised as an {@link InvalidRecordException}, which Kafka
+ * Streams' processing exception handler logs and sends to the dead-letter topic.
  *
  * <p>When the topology repartitions, it also reports each source partition's event-time progress as
  * a {@link Progress} marker, multicast to every window task: after a batch of records (at most one
  * marker per partition every {@link #PROGRESS_EVERY}) and on a wall-clock punctuation, so that a
  * partition without records is known too.
+ *
+ * @param <K> input key
+ * @param <V> input value
  */
-final class CaptureProcessor implements Processor<byte[], byte[], String, Captured> {
+final class LinkCapture<K, V> implements Processor<K, V, String, Captured> {
 
-  private static final Logger LOG = LoggerFactory.getLogger(CaptureProcessor.class);
+  private static final Logger LOG = LoggerFactory.getLogger(LinkCapture.class);
 
   /** At most one progress marker per source partition this often, and a check this often. */
   static final Duration PROGRESS_EVERY = Duration.ofMillis(200);
 
-  private final CorrelatorConfig config;
-  private final CorrelatorMetrics metrics;
-  private final ValueFields.Reader values;
+  /**
+   * What differs between the application and the library: a record's group key and the value the
+   * window's fold reads at close.
+   *
+   * @param <K> input key
+   * @param <V> input value
+   */
+  interface Grouping<K, V> {
+
+    /**
+     * The group key and value of a record that is neither a tombstone nor out of time.
+     *
+     * @param topic the record's source topic
+     * @throws Rejected when the record cannot be grouped
+     */
+    Grouped group(Record<K, V> record, String topic);
+
+    /** How a missing group key is described in the dead letter's reason. */
+    String describeMissingKey();
+  }
+
+  /**
+   * A record's group key and value.
+   *
+   * @param key the group key ({@link GroupKeys}), null when the record has none
+   * @param value what the fold reads at close, null for nothing
+   */
+  record Grouped(String key, Bytes value) {}
+
+  /** Thrown by a {@link Grouping} for a record it cannot group. */
+  static final class Rejected extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient Outcome outcome;
+
+    Rejected(Outcome outcome, String reason) {
+      super(reason, null, false, false);
+      this.outcome = outcome;
+    }
+  }
+
+  private final Grouping<K, V> grouping;
+  private final LinkOptions options;
   private final boolean repartitions;
+  private final List<String> inputTopics;
+  private final CorrelatorMetrics metrics;
+  private String requiresHandlerOf;
   private final Map<String, SourceProgress> progress = new HashMap<>();
   private SourceProgress lastSource;
   private ProcessorContext<String, Captured> context;
@@ -57,20 +107,61 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Captur
     }
   }
 
-  CaptureProcessor(CorrelatorConfig config, CorrelatorMetrics metrics) {
-    this.config = config;
+  /**
+   * @param repartitions whether a repartition follows (progress markers are sent)
+   * @param inputTopics the source topics, when known: their partition of this task reports progress
+   *     from the start, records or not; otherwise a partition reports from its first record
+   */
+  LinkCapture(
+      Grouping<K, V> grouping,
+      LinkOptions options,
+      boolean repartitions,
+      List<String> inputTopics,
+      CorrelatorMetrics metrics) {
+    this.grouping = grouping;
+    this.options = options;
+    this.repartitions = repartitions;
+    this.inputTopics = List.copyOf(inputTopics);
     this.metrics = metrics;
-    this.values = ValueFields.reader(config);
-    this.repartitions = config.groupBy().repartitions();
+  }
+
+  /**
+   * Makes the capture fail at start unless Kafka Streams' processing exception handler is one that
+   * can go on ({@link InvalidRecordException}s are how bad and late records leave the stream): the
+   * library API's case, where the user's configuration decides it.
+   *
+   * @param aggregation the aggregation's name, for the error
+   * @return this
+   */
+  LinkCapture<K, V> requiringHandler(String aggregation) {
+    this.requiresHandlerOf = aggregation;
+    return this;
   }
 
   @Override
   public void init(ProcessorContext<String, Captured> context) {
     this.context = context;
+    if (requiresHandlerOf != null) {
+      Object handler =
+          context.appConfigs().get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG);
+      String name = handler instanceof Class<?> type ? type.getName() : String.valueOf(handler);
+      if (handler == null || name.equals(LogAndFailProcessingExceptionHandler.class.getName())) {
+        throw new ConfigException(
+            "linked aggregation "
+                + requiresHandlerOf
+                + " needs "
+                + StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG
+                + " set to a handler that goes on, e.g. "
+                + DeadLetterHandler.class.getName()
+                + ": late and bad records are raised to it, and Kafka's default ("
+                + LogAndFailProcessingExceptionHandler.class.getSimpleName()
+                + ") would stop the stream thread on the first one");
+      }
+    }
     if (repartitions) {
       // The task's partition of every input topic reports from the start, records or not, so a
       // partition held back at start holds the windows (until it is idle) instead of being unknown.
-      for (String topic : config.inputTopics()) {
+      for (String topic : inputTopics) {
         source(topic, context.taskId().partition());
       }
       context.schedule(PROGRESS_EVERY, PunctuationType.WALL_CLOCK_TIME, this::reportProgress);
@@ -78,40 +169,38 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Captur
   }
 
   @Override
-  public void process(Record<byte[], byte[]> record) {
+  public void process(Record<K, V> record) {
     RecordMetadata source = context.recordMetadata().orElseThrow();
     if (record.timestamp() < 0) {
       throw invalid(Outcome.INVALID_TIMESTAMP, "negative timestamp " + record.timestamp());
     }
-    long latest = WindowSpec.plus(context.currentSystemTimeMs(), config.maxFutureMs());
+    long latest = WindowSpec.plus(context.currentSystemTimeMs(), options.maxFutureMs());
     if (record.timestamp() > latest) {
       // One such record would move stream time ahead and close every open window early.
       throw invalid(
           Outcome.INVALID_TIMESTAMP,
           "timestamp "
               + record.timestamp()
-              + " is more than correlator.max.future.ms ("
-              + config.maxFutureMs()
-              + ") ahead of the wall clock");
+              + " is more than "
+              + options.maxFutureMs()
+              + " ms ahead of the wall clock (the max future: correlator.max.future.ms in the"
+              + " application, withMaxFuture in the library)");
     }
     if (record.value() == null) {
       throw invalid(Outcome.TOMBSTONE, "null value (tombstone)");
     }
-    ValueFields.Fields fields;
+    Grouped grouped;
     try {
-      fields = values.read(source.topic(), record.value()); // the value's only decoding
-    } catch (ValueFields.UnreadableValue e) {
-      throw invalid(e.outcome(), e.getMessage());
+      grouped = grouping.group(record, source.topic());
+    } catch (Rejected e) {
+      throw invalid(e.outcome, e.getMessage());
     }
-    String key = groupKey(record, fields);
-    if (key == null) {
-      throw invalid(Outcome.INVALID_KEY, "no group key (" + describeGroupBy() + ")");
+    if (grouped.key() == null) {
+      throw invalid(Outcome.INVALID_KEY, "no group key (" + grouping.describeMissingKey() + ")");
     }
-    Double aggregate = fields.aggregate();
-    boolean hasValue = aggregate != null;
     List<TraceContext> contexts;
     try {
-      contexts = config.extractor().extract(record.headers());
+      contexts = options.extractor().extract(record.headers());
     } catch (RuntimeException e) {
       LOG.warn("{}: trace context extraction failed, counted as unlinked", where(source), e);
       contexts = List.of();
@@ -123,16 +212,18 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Captur
             source.offset(),
             record.timestamp(),
             contexts,
-            hasValue,
-            hasValue ? aggregate : 0);
+            grouped.value());
     // Headers stay with the record within the task (a late record's dead letter keeps them), but
     // are not copied into the repartition topic: the contribution already holds the contexts.
     if (!repartitions) {
-      context.forward(record.withKey(key).withValue(contribution));
+      context.forward(record.withKey(grouped.key()).withValue(contribution));
       return;
     }
     context.forward(
-        record.withKey(key).withValue((Captured) contribution).withHeaders(new RecordHeaders()));
+        record
+            .withKey(grouped.key())
+            .withValue((Captured) contribution)
+            .withHeaders(new RecordHeaders()));
     SourceProgress partition = source(source.topic(), source.partition());
     partition.eventTime = Math.max(partition.eventTime, record.timestamp());
     long now = context.currentSystemTimeMs();
@@ -179,30 +270,9 @@ final class CaptureProcessor implements Processor<byte[], byte[], String, Captur
     partition.sentAt = now;
   }
 
-  private String groupKey(Record<byte[], byte[]> record, ValueFields.Fields fields) {
-    return switch (config.groupBy().source()) {
-      case RECORD_KEY -> GroupKeys.of(record.key());
-      case HEADER -> {
-        byte[] header = GroupKeys.lastHeader(record.headers(), config.groupBy().name());
-        yield header == null || header.length == 0 ? null : GroupKeys.of(header);
-      }
-      case VALUE_FIELD -> fields.groupKey();
-    };
-  }
-
-  private String describeGroupBy() {
-    GroupBy groupBy = config.groupBy();
-    return switch (groupBy.source()) {
-      case RECORD_KEY -> "null record key";
-      case HEADER -> "header " + groupBy.name() + " missing or empty";
-      case VALUE_FIELD -> "value field " + groupBy.name() + " missing or null";
-    };
-  }
-
   private InvalidRecordException invalid(Outcome outcome, String reason) {
     metrics.record(outcome);
-    return new InvalidRecordException(
-        outcome.name().toLowerCase(java.util.Locale.ROOT) + ": " + reason);
+    return new InvalidRecordException(outcome.name().toLowerCase(Locale.ROOT) + ": " + reason);
   }
 
   private static String where(RecordMetadata source) {

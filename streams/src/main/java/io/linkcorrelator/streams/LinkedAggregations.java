@@ -1,0 +1,392 @@
+package io.linkcorrelator.streams;
+
+import static java.util.Objects.requireNonNull;
+
+import io.linkcorrelator.streams.propagation.TraceFormats;
+import io.opentelemetry.api.OpenTelemetry;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KeyValueMapper;
+import org.apache.kafka.streams.kstream.internals.GroupedInternal;
+
+/**
+ * Linked windowed aggregations in your own Kafka Streams topology: the entry point. It reads like
+ * Kafka Streams' DSL, with the stream passed in:
+ *
+ * <pre>{@code
+ * LinkedAggregations linked = LinkedAggregations.with(openTelemetry);
+ * KStream<Windowed<String>, Long> counts =
+ *     linked.groupByKey(orders, Grouped.with(Serdes.String(), orderSerde))
+ *         .windowedBy(TimeWindows.ofSizeAndGrace(ofSeconds(10), ofSeconds(2)))
+ *         .count(Named.as("orders-per-customer"));
+ * counts.to("order-counts", Produced.with(WindowedSerdes.timeWindowedSerdeFrom(String.class,
+ *     10_000), Serdes.Long()));
+ * }</pre>
+ *
+ * <p>The result is a stream of <b>final</b> results, one per (key, window) when the window closes
+ * (stream time past its end plus grace), with Kafka Streams' windowed keys (sliding and session
+ * window ends inclusive, as the DSL emits them). For every result one aggregate span is exported,
+ * with a span link to the producer span of every record that contributed (more links than one span
+ * may carry go into child "chunk" spans), and the result record's headers carry the aggregate
+ * span's context (W3C {@code traceparent} by default), so the trace goes on downstream. Span ids
+ * are derived from the application id, key and window, so a replay after a crash exports the same
+ * span.
+ *
+ * <p><b>The aggregate is folded when the window closes</b>, over the window's records read back
+ * from the aggregation's contributor log (which keeps each accepted record's value in your value
+ * serde), in event-time order, ties in source topic, partition and offset order. Per-record work
+ * stays constant for every window type, and session windows need no merger. Kafka Streams' DSL
+ * folds in arrival order instead: the results are the same for commutative aggregations (count,
+ * sum, min, max, sets), and deterministic across replays for order-dependent ones.
+ *
+ * <p>Records that cannot be counted (null key or value, a key or value your serde cannot serialize,
+ * a negative timestamp or one further ahead of the wall clock than {@link
+ * #withMaxFuture(Duration)}) and records later than their window's grace period are raised to Kafka
+ * Streams' {@code processing.exception.handler}; the aggregation fails at start unless one other
+ * than Kafka's default {@code LogAndFailProcessingExceptionHandler} is set. {@link
+ * DeadLetterHandler} logs them, writes them to {@code errors.dead.letter.queue.topic.name} when it
+ * is set (naming the original message), and goes on.
+ *
+ * <p>Install {@link DeterministicIds#idGenerator()} in the tracer provider and allow at least
+ * {@link #withMaxLinksPerSpan(int)} links per span ({@code SpanLimits}); when {@code openTelemetry}
+ * is the SDK, a result is forwarded only once its spans are exported (at most {@link
+ * #withExportFlushTimeout(Duration)}). Instances are immutable: each {@code with...} returns a
+ * copy.
+ */
+public final class LinkedAggregations {
+
+  /** Default of {@link #withMaxLinksPerSpan(int)}: {@value}, OpenTelemetry's default limit. */
+  public static final int DEFAULT_MAX_LINKS_PER_SPAN = CorrelatorConfig.DEFAULT_MAX_LINKS_PER_SPAN;
+
+  /** Default of {@link #withMaxLinksJsonChars(int)}: {@value}, the Datadog Agent's tag limit. */
+  public static final int DEFAULT_MAX_LINKS_JSON_CHARS =
+      CorrelatorConfig.DEFAULT_MAX_LINKS_JSON_CHARS;
+
+  /** Default of {@link #withExportFlushTimeout(Duration)}: 5 seconds. */
+  public static final Duration DEFAULT_EXPORT_FLUSH_TIMEOUT =
+      Duration.ofMillis(CorrelatorConfig.DEFAULT_EXPORT_FLUSH_TIMEOUT_MS);
+
+  /** Default of {@link #withPartitionIdle(Duration)}: 10 seconds. */
+  public static final Duration DEFAULT_PARTITION_IDLE =
+      Duration.ofMillis(CorrelatorConfig.DEFAULT_PARTITION_IDLE_MS);
+
+  /** Default of {@link #withWindowIdleClose(Duration)}: 30 seconds. */
+  public static final Duration DEFAULT_WINDOW_IDLE_CLOSE =
+      Duration.ofMillis(CorrelatorConfig.DEFAULT_WINDOW_IDLE_CLOSE_MS);
+
+  /** Default of {@link #withMaxFuture(Duration)}: one hour. */
+  public static final Duration DEFAULT_MAX_FUTURE =
+      Duration.ofMillis(CorrelatorConfig.DEFAULT_MAX_FUTURE_MS);
+
+  /** Default of {@link #withExtractFormats(String)}: {@value}. */
+  public static final String DEFAULT_EXTRACT_FORMATS = TraceFormats.DEFAULT_EXTRACT_ORDER;
+
+  /** Default of {@link #withInjectFormats(String)}: {@value} (W3C {@code traceparent}). */
+  public static final String DEFAULT_INJECT_FORMATS = TraceFormats.DEFAULT_INJECT;
+
+  private final OpenTelemetry openTelemetry;
+  private final LinkOptions options;
+
+  private LinkedAggregations(OpenTelemetry openTelemetry, LinkOptions options) {
+    this.openTelemetry = openTelemetry;
+    this.options = options;
+  }
+
+  /**
+   * Linked aggregations whose spans and metrics go to {@code openTelemetry}, with the defaults.
+   *
+   * @param openTelemetry the tracer and meter provider; never the global one implicitly
+   * @return the entry point
+   */
+  public static LinkedAggregations with(OpenTelemetry openTelemetry) {
+    return new LinkedAggregations(
+        requireNonNull(openTelemetry, "openTelemetry"),
+        new LinkOptions(
+            DEFAULT_MAX_LINKS_PER_SPAN,
+            DEFAULT_MAX_LINKS_JSON_CHARS,
+            DEFAULT_EXPORT_FLUSH_TIMEOUT.toMillis(),
+            DEFAULT_PARTITION_IDLE.toMillis(),
+            DEFAULT_WINDOW_IDLE_CLOSE.toMillis(),
+            DEFAULT_MAX_FUTURE.toMillis(),
+            TraceFormats.extractor(DEFAULT_EXTRACT_FORMATS),
+            TraceFormats.injector(DEFAULT_INJECT_FORMATS)));
+  }
+
+  /**
+   * Most links on one exported span; default {@value #DEFAULT_MAX_LINKS_PER_SPAN}. The tracer
+   * provider's link limit must allow at least this many.
+   *
+   * @param max at least 1
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option
+   */
+  public LinkedAggregations withMaxLinksPerSpan(int max) {
+    require(max >= 1, "withMaxLinksPerSpan must be >= 1, got " + max);
+    return with(
+        o -> copy(o, max, o.maxLinksJsonChars(), o.exportFlushTimeoutMs(), o.maxFutureMs()));
+  }
+
+  /**
+   * Most characters of the Datadog Agent's {@code _dd.span_links} JSON one span's links may make;
+   * default {@value #DEFAULT_MAX_LINKS_JSON_CHARS}, above which the Agent truncates the tag.
+   *
+   * @param max at least 2,000 (room for one link)
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option
+   */
+  public LinkedAggregations withMaxLinksJsonChars(int max) {
+    require(
+        max >= LinkBudget.MIN_JSON_CHARS,
+        "withMaxLinksJsonChars must be >= " + LinkBudget.MIN_JSON_CHARS + ", got " + max);
+    return with(o -> copy(o, o.maxLinksPerSpan(), max, o.exportFlushTimeoutMs(), o.maxFutureMs()));
+  }
+
+  /**
+   * How long a result waits for its spans' export before it is forwarded (only when {@code
+   * openTelemetry} is the SDK); zero never waits. After a timeout results stop waiting until an
+   * export succeeds again. Default 5 seconds.
+   *
+   * @param timeout zero or more
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option
+   */
+  public LinkedAggregations withExportFlushTimeout(Duration timeout) {
+    long millis = millis(timeout, "withExportFlushTimeout", 0);
+    return with(o -> copy(o, o.maxLinksPerSpan(), o.maxLinksJsonChars(), millis, o.maxFutureMs()));
+  }
+
+  /**
+   * After a {@link #groupBy} (a repartition), how long an upstream source partition's event time
+   * may stand still before it stops holding windows open: windows close by the slowest upstream
+   * partition that moved within this time. Default 10 seconds; no effect without a repartition.
+   *
+   * @param idle at least 1 ms
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option
+   */
+  public LinkedAggregations withPartitionIdle(Duration idle) {
+    long millis = millis(idle, "withPartitionIdle", 1);
+    return with(
+        o ->
+            new LinkOptions(
+                o.maxLinksPerSpan(),
+                o.maxLinksJsonChars(),
+                o.exportFlushTimeoutMs(),
+                millis,
+                o.windowIdleCloseMs(),
+                o.maxFutureMs(),
+                o.extractor(),
+                o.injector()));
+  }
+
+  /**
+   * How long stream time must stand still before windows whose end plus grace has passed on the
+   * wall clock close anyway; zero switches it off, for exactly Kafka Streams' behaviour (a window
+   * closes only when a later record moves stream time). Default 30 seconds. With a {@link
+   * #groupBy}, it must be zero or longer than {@link #withPartitionIdle(Duration)}.
+   *
+   * @param idle zero or more
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option
+   */
+  public LinkedAggregations withWindowIdleClose(Duration idle) {
+    long millis = millis(idle, "withWindowIdleClose", 0);
+    return with(
+        o ->
+            new LinkOptions(
+                o.maxLinksPerSpan(),
+                o.maxLinksJsonChars(),
+                o.exportFlushTimeoutMs(),
+                o.partitionIdleMs(),
+                millis,
+                o.maxFutureMs(),
+                o.extractor(),
+                o.injector()));
+  }
+
+  /**
+   * How far ahead of the wall clock a record's timestamp may be; a later one is raised as invalid
+   * (it would move stream time ahead and close every open window early). Default one hour.
+   *
+   * @param maxFuture zero or more
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option
+   */
+  public LinkedAggregations withMaxFuture(Duration maxFuture) {
+    long millis = millis(maxFuture, "withMaxFuture", 0);
+    return with(
+        o -> copy(o, o.maxLinksPerSpan(), o.maxLinksJsonChars(), o.exportFlushTimeoutMs(), millis));
+  }
+
+  /**
+   * The trace-context formats read from each record's headers, in order; default {@value
+   * #DEFAULT_EXTRACT_FORMATS}.
+   *
+   * @param formats comma-separated: {@code tracecontext}, {@code datadog}, {@code b3}, {@code
+   *     jaeger}
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option and the accepted values
+   */
+  public LinkedAggregations withExtractFormats(String formats) {
+    var extractor = formats(() -> TraceFormats.extractor(formats), "withExtractFormats");
+    return with(
+        o ->
+            new LinkOptions(
+                o.maxLinksPerSpan(),
+                o.maxLinksJsonChars(),
+                o.exportFlushTimeoutMs(),
+                o.partitionIdleMs(),
+                o.windowIdleCloseMs(),
+                o.maxFutureMs(),
+                extractor,
+                o.injector()));
+  }
+
+  /**
+   * The formats the aggregate span's context is written in, into each result's headers; default
+   * {@value #DEFAULT_INJECT_FORMATS}.
+   *
+   * @param formats comma-separated: {@code tracecontext}, {@code datadog}, {@code b3}, {@code
+   *     b3multi}, {@code jaeger}
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option and the accepted values
+   */
+  public LinkedAggregations withInjectFormats(String formats) {
+    var injector = formats(() -> TraceFormats.injector(formats), "withInjectFormats");
+    return with(
+        o ->
+            new LinkOptions(
+                o.maxLinksPerSpan(),
+                o.maxLinksJsonChars(),
+                o.exportFlushTimeoutMs(),
+                o.partitionIdleMs(),
+                o.windowIdleCloseMs(),
+                o.maxFutureMs(),
+                o.extractor(),
+                injector));
+  }
+
+  /**
+   * Groups by the record key, as {@code stream.groupByKey(grouped)}: no repartition, so the input
+   * topics must be partitioned by that key.
+   *
+   * @param stream the records to aggregate
+   * @param grouped the key and value serdes (both required): the key's bytes are the group, the
+   *     value's are kept until the window closes
+   * @param <K> key
+   * @param <V> value
+   * @return the grouped stream, to window
+   */
+  public <K, V> LinkedGroupedStream<K, V> groupByKey(KStream<K, V> stream, Grouped<K, V> grouped) {
+    requireNonNull(stream, "stream");
+    GroupedInternal<K, V> serdes = serdes(grouped);
+    return new LinkedGroupedStream<>(
+        this, stream, null, serdes.keySerde(), serdes.valueSerde(), false);
+  }
+
+  /**
+   * Groups by a new key, as {@code stream.groupBy(selector, grouped)}: the records are
+   * repartitioned by it (topic {@code <application id>-<name>-repartition}, where name is the
+   * aggregation's {@code Named}), with each upstream partition's event-time progress, so that
+   * windows close by the slowest active upstream partition; links still name the original records.
+   *
+   * @param stream the records to aggregate
+   * @param selector the new key of a record; null dead-letters the record
+   * @param grouped the new key's and the value's serdes (both required)
+   * @param <K> input key
+   * @param <V> value
+   * @param <KR> new key
+   * @return the grouped stream, to window
+   */
+  public <K, V, KR> LinkedGroupedStream<KR, V> groupBy(
+      KStream<K, V> stream,
+      KeyValueMapper<? super K, ? super V, KR> selector,
+      Grouped<KR, V> grouped) {
+    requireNonNull(stream, "stream");
+    requireNonNull(selector, "selector");
+    GroupedInternal<KR, V> serdes = serdes(grouped);
+    if (options.windowIdleCloseMs() > 0
+        && options.windowIdleCloseMs() <= options.partitionIdleMs()) {
+      // Else a partition that lags would see its windows closed by the wall clock while it holds
+      // them, and its records dead-lettered as late.
+      throw new IllegalArgumentException(
+          "withWindowIdleClose ("
+              + options.windowIdleCloseMs()
+              + " ms) must be 0 or longer than withPartitionIdle ("
+              + options.partitionIdleMs()
+              + " ms) with groupBy");
+    }
+    return new LinkedGroupedStream<>(
+        this, stream, selector, serdes.keySerde(), serdes.valueSerde(), true);
+  }
+
+  OpenTelemetry openTelemetry() {
+    return openTelemetry;
+  }
+
+  LinkOptions options() {
+    return options;
+  }
+
+  private static <K, V> GroupedInternal<K, V> serdes(Grouped<K, V> grouped) {
+    GroupedInternal<K, V> internal = new GroupedInternal<>(requireNonNull(grouped, "grouped"));
+    Serde<K> keys = internal.keySerde();
+    Serde<V> values = internal.valueSerde();
+    if (keys == null || values == null) {
+      throw new IllegalArgumentException(
+          "grouped needs both serdes, Grouped.with(keySerde, valueSerde): a linked aggregation"
+              + " serializes keys and keeps values itself");
+    }
+    return internal;
+  }
+
+  private LinkedAggregations with(UnaryOperator<LinkOptions> change) {
+    return new LinkedAggregations(openTelemetry, change.apply(options));
+  }
+
+  private static LinkOptions copy(
+      LinkOptions o, int links, int jsonChars, long flushTimeoutMs, long maxFutureMs) {
+    return new LinkOptions(
+        links,
+        jsonChars,
+        flushTimeoutMs,
+        o.partitionIdleMs(),
+        o.windowIdleCloseMs(),
+        maxFutureMs,
+        o.extractor(),
+        o.injector());
+  }
+
+  private static long millis(Duration duration, String option, long min) {
+    requireNonNull(duration, option);
+    long millis;
+    try {
+      millis = duration.toMillis();
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(option + " is too long: " + duration, e);
+    }
+    require(millis >= min, option + " must be >= " + min + " ms, got " + duration);
+    return millis;
+  }
+
+  private static <T> T formats(java.util.function.Supplier<T> parse, String option) {
+    try {
+      return parse.get();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          e.getMessage()
+              .replace("correlator.trace.extract", option)
+              .replace("correlator.trace.inject", option),
+          e);
+    }
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

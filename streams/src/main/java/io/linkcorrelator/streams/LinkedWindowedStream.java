@@ -1,0 +1,191 @@
+package io.linkcorrelator.streams;
+
+import static java.util.Objects.requireNonNull;
+
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.streams.kstream.Aggregator;
+import org.apache.kafka.streams.kstream.Initializer;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KeyValueMapper;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Reducer;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.state.StoreBuilder;
+
+/**
+ * A grouped and windowed stream, to aggregate into a stream of final, linked results: one record
+ * per (key, window) when the window closes, keyed by Kafka Streams' {@link Windowed} key, its
+ * headers carrying the aggregate span's context. See {@link LinkedAggregations} for the spans, the
+ * fold at close and what happens to late and bad records.
+ *
+ * <p>The {@code Named} of an aggregation is required: it names its processors ({@code
+ * <name>-capture}, {@code <name>}), its state stores ({@code <name>-contributors}, {@code
+ * <name>-windows}, {@code <name>-close-index}, {@code <name>-stream-time}), its repartition topic
+ * after a {@code groupBy} ({@code <name>-repartition}) and its spans ({@code aggregate <name>}), so
+ * that they stay the same when the topology changes.
+ *
+ * @param <K> group key
+ * @param <V> value
+ */
+public final class LinkedWindowedStream<K, V> {
+
+  private final LinkedAggregations linked;
+  private final KStream<?, ?> stream;
+  private final KeyValueMapper<?, ?, K> selector;
+  private final Serde<K> keySerde;
+  private final Serde<V> valueSerde;
+  private final boolean repartitions;
+  private final WindowSpec spec;
+
+  LinkedWindowedStream(
+      LinkedAggregations linked,
+      KStream<?, ?> stream,
+      KeyValueMapper<?, ?, K> selector,
+      Serde<K> keySerde,
+      Serde<V> valueSerde,
+      boolean repartitions,
+      WindowSpec spec) {
+    this.linked = linked;
+    this.stream = stream;
+    this.selector = selector;
+    this.keySerde = keySerde;
+    this.valueSerde = valueSerde;
+    this.repartitions = repartitions;
+    this.spec = spec;
+  }
+
+  /**
+   * Counts the records of each window. Values are not kept (only their trace context and origin).
+   *
+   * @param named names the aggregation (required)
+   * @return one count per (key, window), when the window closes
+   */
+  public KStream<Windowed<K>, Long> count(Named named) {
+    return build(named, false, () -> 0L, (key, value, count) -> count + 1);
+  }
+
+  /**
+   * Reduces the values of each window: the first value, then {@code reducer.apply(aggregate,
+   * value)} for each next one, in event-time order.
+   *
+   * @param reducer combines the aggregate so far with the next value
+   * @param named names the aggregation (required)
+   * @return one reduced value per (key, window), when the window closes
+   */
+  public KStream<Windowed<K>, V> reduce(Reducer<V> reducer, Named named) {
+    requireNonNull(reducer, "reducer");
+    return build(
+        named,
+        true,
+        () -> null,
+        (key, value, aggregate) -> aggregate == null ? value : reducer.apply(aggregate, value));
+  }
+
+  /**
+   * Aggregates the values of each window: {@code initializer} once per window, then {@code
+   * aggregator} for each value, in event-time order (ties in source topic, partition and offset
+   * order), when the window closes. No serde is needed for the aggregate: it is never stored.
+   *
+   * @param initializer the aggregate of an empty window
+   * @param aggregator folds the next value into the aggregate
+   * @param named names the aggregation (required)
+   * @param <VA> aggregate
+   * @return one aggregate per (key, window), when the window closes
+   */
+  public <VA> KStream<Windowed<K>, VA> aggregate(
+      Initializer<VA> initializer, Aggregator<? super K, ? super V, VA> aggregator, Named named) {
+    requireNonNull(initializer, "initializer");
+    requireNonNull(aggregator, "aggregator");
+    return build(named, true, initializer, aggregator);
+  }
+
+  @SuppressWarnings("unchecked") // the stream's key type is the selector's input type
+  private <VA> KStream<Windowed<K>, VA> build(
+      Named named,
+      boolean keepsValues,
+      Initializer<VA> initializer,
+      Aggregator<? super K, ? super V, VA> aggregator) {
+    String name = new NameOf(requireNonNull(named, "named")).name();
+    if (name == null || name.isBlank()) {
+      throw new IllegalArgumentException("named: a linked aggregation needs a name");
+    }
+    OpenTelemetry openTelemetry = linked.openTelemetry();
+    LinkOptions options = linked.options();
+    CorrelatorMetrics metrics = new CorrelatorMetrics(openTelemetry);
+    SerdeGrouping<Object, V, K> grouping =
+        new SerdeGrouping<>(
+            (KeyValueMapper<Object, V, K>) selector,
+            keySerde.serializer(),
+            keepsValues ? valueSerde.serializer() : null);
+    KStream<String, Captured> captured =
+        ((KStream<Object, V>) stream)
+            .process(
+                () ->
+                    new LinkCapture<>(grouping, options, repartitions, List.of(), metrics)
+                        .requiringHandler(name),
+                Named.as(name + "-capture"));
+    if (repartitions) {
+      captured = captured.repartition(CorrelatorTopology.repartitioned(name + "-repartition"));
+    }
+    WindowEmission.Spans spans =
+        new WindowEmission.Spans(
+            openTelemetry.getTracer(CorrelatorTopology.INSTRUMENTATION_NAME),
+            spec,
+            options,
+            "aggregate " + name,
+            Attributes.builder()
+                .put("messaging.system", "kafka")
+                .put("messaging.operation.type", "process")
+                .put("messaging.operation.name", "aggregate")
+                .build());
+    Supplier<CompletableResultCode> flush = CorrelatorTopology.flush(openTelemetry);
+    metrics.exportWaiting(flush != null && options.exportFlushTimeoutMs() > 0);
+    WindowStores stores = WindowStores.named(name);
+    WindowFold.Factory<Windowed<K>, VA> folds =
+        AggregateFold.factory(
+            spec,
+            keySerde.deserializer(),
+            keepsValues ? valueSerde.deserializer() : null,
+            initializer,
+            aggregator);
+    ProcessorSupplier<String, Captured, Windowed<K>, VA> window =
+        new ProcessorSupplier<>() {
+          @Override
+          public Processor<String, Captured, Windowed<K>, VA> get() {
+            return new WindowProcessor<>(
+                spans,
+                repartitions,
+                stores,
+                folds,
+                metrics,
+                new SpanFlush(flush, options.exportFlushTimeoutMs(), metrics::exportWaiting),
+                () -> true);
+          }
+
+          @Override
+          public Set<StoreBuilder<?>> stores() {
+            return stores.builders();
+          }
+        };
+    return captured.process(window, Named.as(name));
+  }
+
+  /** Reads a {@link Named}'s name, which Kafka keeps protected. */
+  private static final class NameOf extends Named {
+    NameOf(Named named) {
+      super(named);
+    }
+
+    String name() {
+      return name;
+    }
+  }
+}
