@@ -42,9 +42,12 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * aggregations are left as they are.
  *
  * <p>The contributors' trace contexts are kept in one state store per aggregation ({@code
- * <processor>-link-contributors}, changelogged): one put per record, and entries leave once their
- * windows have emitted (time-segmented retention for time windows, removal on emission for sessions
- * and updates).
+ * <processor>-link-contributors}, changelogged): one or two puts per record, and entries leave once
+ * no result can link them any more (see {@code Contributors}).
+ *
+ * <p>The wrapper reads a few fields of Kafka Streams' DSL classes that their public types do not
+ * show (emit strategy, store name, the suppress's definition); a Kafka Streams version without
+ * them fails the build with a message that says so.
  */
 public final class LinkedProcessorWrapper implements ProcessorWrapper {
 

@@ -10,12 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -78,9 +81,14 @@ class LinkedProcessorWrapperTest {
     }
 
     Consumer<StreamsBuilder> topology() {
+      return topology("in", "out");
+    }
+
+    /** A user's unchanged DSL code: count per key and window, results as text to {@code out}. */
+    Consumer<StreamsBuilder> topology(String in, String out) {
       return builder -> {
         KGroupedStream<String, String> grouped =
-            builder.stream("in", Consumed.with(Serdes.String(), Serdes.String())).groupByKey();
+            builder.stream(in, Consumed.with(Serdes.String(), Serdes.String())).groupByKey();
         EmitStrategy emit =
             suppressed() ? EmitStrategy.onWindowUpdate() : EmitStrategy.onWindowClose();
         KTable<Windowed<String>, Long> counts =
@@ -119,7 +127,7 @@ class LinkedProcessorWrapperTest {
                     KeyValue.pair(
                         window.key() + "@" + window.window().start() + "/" + window.window().end(),
                         String.valueOf(count)))
-            .to("out", Produced.with(Serdes.String(), Serdes.String()));
+            .to(out, Produced.with(Serdes.String(), Serdes.String()));
       };
     }
   }
@@ -408,6 +416,43 @@ class LinkedProcessorWrapperTest {
         .hasMessageContaining("KSTREAM-AGGREGATE")
         .hasMessageContaining("hopping")
         .hasMessageContaining(LinkedAggregation.SUPPORTED);
+  }
+
+  @Test
+  void failsFastNamingTheKeyOfABadSetting() {
+    Map<String, Object> good =
+        Map.of(StreamsConfig.APPLICATION_ID_CONFIG, "app", "unrelated.key", new Object());
+    assertThatThrownBy(() -> configure(Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(StreamsConfig.APPLICATION_ID_CONFIG);
+    assertThatThrownBy(
+            () -> configure(with(good, LinkedProcessorWrapper.LINKS_PER_SPAN_MAX_CONFIG, "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(LinkedProcessorWrapper.LINKS_PER_SPAN_MAX_CONFIG);
+    assertThatThrownBy(
+            () -> configure(with(good, LinkedProcessorWrapper.LINKS_JSON_MAX_CHARS_CONFIG, "many")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(LinkedProcessorWrapper.LINKS_JSON_MAX_CHARS_CONFIG);
+    assertThatThrownBy(
+            () -> configure(with(good, LinkedProcessorWrapper.TRACE_EXTRACT_CONFIG, "zipkin")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(LinkedProcessorWrapper.TRACE_EXTRACT_CONFIG)
+        .hasMessageContaining("tracecontext, datadog, b3, jaeger");
+    assertThatThrownBy(
+            () -> configure(with(good, LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG, "otel")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG);
+    configure(good); // unknown keys and objects pass
+  }
+
+  private static void configure(Map<String, ?> configs) {
+    new LinkedProcessorWrapper().configure(configs);
+  }
+
+  private static Map<String, Object> with(Map<String, Object> configs, String key, Object value) {
+    Map<String, Object> more = new HashMap<>(configs);
+    more.put(key, value);
+    return more;
   }
 
   private void assertBuildFails(Consumer<StreamsBuilder> dsl, String named) {
