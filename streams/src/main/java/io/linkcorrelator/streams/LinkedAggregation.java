@@ -69,7 +69,12 @@ final class LinkedAggregation {
   private final boolean emitsOnWindowClose;
   private final StoreBuilder<?> contributorStore;
   private volatile boolean suppressed;
-  private volatile StateSerdes<?, ?> keySerdes;
+
+  /**
+   * The DSL store's serdes, set by the aggregation's processor at init on its stream thread, where
+   * the suppress after it (same task) runs too; per thread, since serdes need not be thread-safe.
+   */
+  private final ThreadLocal<StateSerdes<?, ?>> keySerdes = new ThreadLocal<>();
 
   private LinkedAggregation(
       String processor,
@@ -216,16 +221,16 @@ final class LinkedAggregation {
 
   /** Registers the serdes of the DSL store (the aggregation's processor does, at init). */
   void keySerdes(StateSerdes<?, ?> serdes) {
-    this.keySerdes = serdes;
+    keySerdes.set(serdes);
   }
 
   /** The key's bytes, as the aggregation's own store writes them. */
   @SuppressWarnings({"unchecked", "rawtypes"})
   byte[] keyBytes(Object key) {
-    StateSerdes serdes = keySerdes;
+    StateSerdes serdes = keySerdes.get();
     if (serdes == null) {
       throw new IllegalStateException(
-          "processor " + processor + " has not been initialised in this task");
+          "processor " + processor + " has not been initialised on this thread");
     }
     return serdes.rawKey(key);
   }

@@ -46,8 +46,8 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * no result can link them any more (see {@code Contributors}).
  *
  * <p>The wrapper reads a few fields of Kafka Streams' DSL classes that their public types do not
- * show (emit strategy, store name, the suppress's definition); a Kafka Streams version without
- * them fails the build with a message that says so.
+ * show (emit strategy, store name, the suppress's definition); a Kafka Streams version without them
+ * fails the build with a message that says so.
  */
 public final class LinkedProcessorWrapper implements ProcessorWrapper {
 

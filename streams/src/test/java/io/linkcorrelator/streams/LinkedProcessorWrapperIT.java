@@ -96,6 +96,9 @@ class LinkedProcessorWrapperIT {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    // onWindowClose() emits closed windows at most once a second of wall clock, on a later record
+    // (Kafka Streams' internal default): every closer arrives within that second here.
+    props.put("__emit.interval.ms.kstreams.windowed.aggregation__", 0);
     props.put(StreamsConfig.PROCESSOR_WRAPPER_CLASS_CONFIG, LinkedProcessorWrapper.class);
     props.put(LinkedProcessorWrapper.LINKS_PER_SPAN_MAX_CONFIG, 8);
     SdkTracerProvider tracing =
