@@ -15,12 +15,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * valued with the time after which no result can link it any more and the {@link Contribution}. A
  * result reads its window's range.
  *
- * <p>Entries with such an expiry time are indexed by it too, and a result removes the entries that
- * expired before the stream time it was emitted at ({@link #expireBefore}); each entry is removed
- * once, so the work stays constant per record. A time window's record expires with its event time
- * (the caller shifts the bound by the window span); a session's record gets its expiry when its
- * session emits ({@link #expireAt}): Kafka Streams may still merge an emitted session with a later
- * record until the session leaves its store. Updates remove what they link.
+ * <p>Entries leave once no result can link them; each is removed once, so the work stays constant
+ * per record. A tumbling or hopping window's result removes the records that no later window of its
+ * key can hold (those before the next window's start). A sliding window's record expires with its
+ * event time, and a session's record gets an expiry when its session emits ({@link #expireAt}),
+ * since Kafka Streams may still merge an emitted session with a later record until the session
+ * leaves its store: such entries are indexed by expiry too, and a result removes those that expired
+ * before the stream time it was emitted at ({@link #expireBefore}). Updates remove what they link.
  */
 final class Contributors {
 

@@ -200,8 +200,9 @@ final class LinkedAggregation {
     return Math.max(spanMs / 2, 60_000L);
   }
 
-  boolean timeIndexed() {
-    return kind == Kind.TUMBLING || kind == Kind.HOPPING || kind == Kind.SLIDING;
+  /** The hop between a tumbling or hopping aggregation's windows. */
+  long advanceMs() {
+    return timeWindows.advanceMs;
   }
 
   /**

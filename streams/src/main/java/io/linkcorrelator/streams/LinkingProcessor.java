@@ -121,18 +121,18 @@ final class LinkingProcessor<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn
       contributors.append(
           key,
           contribution,
-          aggregation.emission() != Emission.UPDATES && aggregation.timeIndexed()
+          aggregation.emission() != Emission.UPDATES && aggregation.kind == Kind.SLIDING
               ? contribution.timestamp()
               : Contributors.NEVER);
     }
   }
 
   /**
-   * Whether the DSL aggregation took the record in. When final results are emitted, a time window's
-   * late record is kept anyway: every window that could hold it has emitted, so no result links it,
-   * and it expires with the records of its time. Otherwise a late record would stay: a session's is
-   * kept only if a session holds it now, a time window's only if one of its windows is open; a
-   * non-windowed aggregation drops a record without a value.
+   * Whether the DSL aggregation took the record in. A sliding window's late record is kept anyway:
+   * every window that could hold it has emitted, so no result links it, and it expires with the
+   * records of its time. Otherwise a late record would stay: a tumbling or hopping window's is kept
+   * only if one of its windows is open by the DSL's rule, a session's only if a session holds it
+   * now; a non-windowed aggregation drops a record without a value.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private boolean accepted(Record<KIn, VIn> record) {
@@ -145,9 +145,7 @@ final class LinkingProcessor<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn
         }
       }
       case KEYED -> record.value() != null;
-      case TUMBLING, HOPPING ->
-          aggregation.emission() != Emission.UPDATES
-              || !aggregation.lateForEveryWindow(record.timestamp(), streamTime);
+      case TUMBLING, HOPPING -> !aggregation.lateForEveryWindow(record.timestamp(), streamTime);
       default -> true;
     };
   }
@@ -216,10 +214,17 @@ final class LinkingProcessor<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn
     } else if (aggregation.kind == Kind.SESSION) {
       contributors.expireAt(keyBytes, from, to, aggregation.sessionExpiry(to), links::add);
       contributors.expireBefore(aggregation.sessionExpiry(to) - aggregation.sessionSlackMs());
-    } else {
+    } else if (aggregation.kind == Kind.SLIDING) {
       contributors.forEach(keyBytes, from, to, false, links::add);
       // every window ending before this one has closed: records older than their span are done
       contributors.expireBefore(end - aggregation.spanMs);
+    } else {
+      // no later window of this key holds a record before the next window's start
+      long next = from + aggregation.advanceMs();
+      contributors.forEach(keyBytes, from, Math.min(to, next - 1), true, links::add);
+      if (next <= to) {
+        contributors.forEach(keyBytes, next, to, false, links::add);
+      }
     }
     if (updates
         && current != null
