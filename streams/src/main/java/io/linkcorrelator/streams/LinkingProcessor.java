@@ -174,8 +174,7 @@ final class LinkingProcessor<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn
         source == null ? -1 : source.offset(),
         record.timestamp(),
         contexts,
-        false,
-        0);
+        null);
   }
 
   /** The record to forward instead of {@code record}: with the aggregate span's context. */
@@ -316,7 +315,7 @@ final class LinkingProcessor<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn
             key,
             start,
             end);
-        open(new Contribution("", -1, -1, start, List.of(), false, 0));
+        open(new Contribution("", -1, -1, start, List.of(), null));
       }
       AttributesBuilder attributes =
           Attributes.builder()
