@@ -2,7 +2,6 @@ package io.linkcorrelator.streams;
 
 import io.linkcorrelator.streams.propagation.TraceContextExtractor;
 import io.linkcorrelator.streams.propagation.TraceFormats;
-import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -46,14 +45,21 @@ record LinkSettings(
               + " StreamsBuilder's TopologyConfig");
     }
     Object telemetry = configs.get(LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG);
-    if (telemetry != null && !(telemetry instanceof OpenTelemetry)) {
+    if (telemetry == null) {
+      // The library never falls back to GlobalOpenTelemetry: spans would go wherever some other
+      // code (or nothing) registered, silently.
+      throw new ConfigException(
+          LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG
+              + " is required by LinkedProcessorWrapper: put your OpenTelemetry instance (the object)"
+              + " into the Streams properties");
+    }
+    if (!(telemetry instanceof OpenTelemetry)) {
       throw new ConfigException(
           LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG,
           telemetry.getClass().getName(),
           "must be an io.opentelemetry.api.OpenTelemetry instance");
     }
-    OpenTelemetry openTelemetry =
-        telemetry == null ? GlobalOpenTelemetry.get() : (OpenTelemetry) telemetry;
+    OpenTelemetry openTelemetry = (OpenTelemetry) telemetry;
     int maxLinks = intValue(configs, LinkedProcessorWrapper.LINKS_PER_SPAN_MAX_CONFIG, 128, 1);
     int maxJson =
         intValue(

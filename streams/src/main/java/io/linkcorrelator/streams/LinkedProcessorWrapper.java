@@ -56,8 +56,9 @@ public final class LinkedProcessorWrapper implements ProcessorWrapper {
 
   /**
    * An {@code io.opentelemetry.api.OpenTelemetry} instance (an object, not a class name) whose
-   * tracer creates the aggregate spans. Default: {@code GlobalOpenTelemetry.get()}. Install {@code
-   * DeterministicIds.idGenerator()} in its tracer provider for replay-stable span ids.
+   * tracer creates the aggregate spans. Required: the library never uses {@code
+   * GlobalOpenTelemetry}. Install {@code DeterministicIds.idGenerator()} in its tracer provider for
+   * replay-stable span ids.
    */
   public static final String OPEN_TELEMETRY_CONFIG = PREFIX + "opentelemetry";
 

@@ -4,6 +4,7 @@ import static io.linkcorrelator.streams.WrappedTopology.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.nio.charset.StandardCharsets;
@@ -421,10 +422,20 @@ class LinkedProcessorWrapperTest {
   @Test
   void failsFastNamingTheKeyOfABadSetting() {
     Map<String, Object> good =
-        Map.of(StreamsConfig.APPLICATION_ID_CONFIG, "app", "unrelated.key", new Object());
+        Map.of(
+            StreamsConfig.APPLICATION_ID_CONFIG,
+            "app",
+            LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG,
+            OpenTelemetry.noop(),
+            "unrelated.key",
+            new Object());
     assertThatThrownBy(() -> configure(Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(StreamsConfig.APPLICATION_ID_CONFIG);
+    assertThatThrownBy(() -> configure(Map.of(StreamsConfig.APPLICATION_ID_CONFIG, "app")))
+        .as("never GlobalOpenTelemetry")
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG);
     assertThatThrownBy(
             () -> configure(with(good, LinkedProcessorWrapper.LINKS_PER_SPAN_MAX_CONFIG, "0")))
         .isInstanceOf(ConfigException.class)
@@ -460,6 +471,7 @@ class LinkedProcessorWrapperTest {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "wrapped-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.PROCESSOR_WRAPPER_CLASS_CONFIG, LinkedProcessorWrapper.class.getName());
+    props.put(LinkedProcessorWrapper.OPEN_TELEMETRY_CONFIG, OpenTelemetry.noop());
     StreamsBuilder builder =
         new StreamsBuilder(new org.apache.kafka.streams.TopologyConfig(new StreamsConfig(props)));
     dsl.accept(builder);
