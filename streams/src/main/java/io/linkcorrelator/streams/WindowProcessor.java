@@ -17,7 +17,6 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,11 +33,13 @@ import org.slf4j.LoggerFactory;
  * from the log by range, in event-time order, into a {@link WindowEmission}; the result is
  * forwarded, and only then is the window's state removed. Emission work per call is bounded
  * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
- * whole windows at a time, one wait for their spans' export): what is left is continued by a
- * punctuator, under exactly-once only after the next commit, so no burst of closing windows can
- * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout. A
- * piece also ends before a window when the span processor's queue has no room for more spans
- * ({@link ExportQueue}): emission waits for exports rather than have spans dropped.
+ * whole windows at a time, one export of their spans, which the thread does not wait for: the
+ * piece's results are forwarded by a later call once it is confirmed, see {@link SpanFlush}): what
+ * is left is continued by a punctuator, under exactly-once only after the next commit, so no burst
+ * of closing windows can hold one call or one transaction past {@code max.poll.interval.ms} or the
+ * transaction timeout. A piece also ends before a window when the span processor's queue has no
+ * room for more spans ({@link ExportQueue}): emission waits for exports rather than have spans
+ * dropped.
  */
 final class WindowProcessor implements Processor<String, Captured, String, WindowResult> {
 
@@ -74,6 +75,16 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
   private long pauseMs;
 
   private long lastPieceEndMs = Long.MIN_VALUE;
+
+  /** The last piece emitted, its results held back until its spans are exported; or null. */
+  private Piece pending;
+
+  /**
+   * Windows emitted in one call: their results, forwarded once the spans are exported, and their
+   * keys, whose state is removed after that.
+   */
+  private record Piece(
+      List<Record<String, WindowResult>> results, List<Bytes> windows, SpanFlush.Export export) {}
 
   WindowProcessor(
       CorrelatorConfig config,
@@ -187,6 +198,9 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
    * @return the latest close time among the windows taken, or {@link Long#MIN_VALUE}
    */
   private long emitDue(long now) {
+    if (pending != null && !finishPending()) {
+      return Long.MIN_VALUE; // its spans are still being exported: the next call looks again
+    }
     if (!windows.anyDue(now)) {
       return Long.MIN_VALUE;
     }
@@ -224,18 +238,36 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
     if (done.isEmpty()) {
       return Long.MIN_VALUE; // no room for spans yet
     }
-    // The spans first: a result that reaches the output topic has its spans at the backend.
-    spanFlush.awaitExport();
-    results.forEach(context::forward);
     long latestClose = Long.MIN_VALUE;
     for (Bytes emitted : done) {
+      latestClose = Math.max(latestClose, config.window().closeTime(StateKeys.windowEnd(emitted)));
+    }
+    // The spans first: a result that reaches the output topic has its spans at the backend. The
+    // export runs while the thread goes on with records; the results follow once it is confirmed.
+    pending = new Piece(results, done, spanFlush.start());
+    finishPending();
+    return latestClose;
+  }
+
+  /**
+   * Forwards the pending piece's results once its spans are exported, then removes its windows'
+   * state (only after the results, so a crash in between emits them again rather than never).
+   *
+   * @return whether the piece is finished
+   */
+  private boolean finishPending() {
+    if (!spanFlush.done(pending.export())) {
+      return false;
+    }
+    pending.results().forEach(context::forward);
+    for (Bytes emitted : pending.windows()) {
       byte[] key = StateKeys.groupKeyBytesOfWindow(emitted);
       windows.remove(emitted);
       rule.free(key, StateKeys.windowStart(emitted));
-      latestClose = Math.max(latestClose, config.window().closeTime(StateKeys.windowEnd(emitted)));
     }
+    pending = null;
     lastPieceEndMs = context.currentSystemTimeMs();
-    return latestClose;
+    return true;
   }
 
   /** The next due window not yet taken in this call. */
