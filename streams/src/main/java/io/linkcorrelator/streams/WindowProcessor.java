@@ -289,8 +289,8 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
     long now = context.currentSystemTimeMs();
     WindowEmission emission =
         new WindowEmission(spans, groupKey, start, end, windows.spanStart(windowKey, now));
-    try (KeyValueIterator<Bytes, byte[]> contributors = log.entries(key, start, end - 1)) {
-      contributors.forEachRemaining(entry -> emission.add(ContributionSerde.decode(entry.value)));
+    try (ContributorLog.Entries contributors = log.entries(key, start, end - 1)) {
+      contributors.forEachRemaining(emission::add);
     }
     if (emission.count() == 0) {
       return null; // e.g. a sliding window's right window that nothing fell in
