@@ -115,7 +115,9 @@ public final class CorrelatorTopology {
     builder.addStateStore(store(LOG_STORE));
     builder.addStateStore(store(WINDOWS_STORE));
     builder.addStateStore(store(CLOSE_STORE));
-    builder.addStateStore(store(STREAM_TIME_STORE));
+    // Stream time is stored whenever a window opens or closes: the cache folds those writes into
+    // at most one changelog record per key and commit.
+    builder.addStateStore(store(STREAM_TIME_STORE).withCachingEnabled());
     contributions
         .process(
             () ->
