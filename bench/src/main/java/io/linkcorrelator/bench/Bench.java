@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * ./mvnw -B -q package -DskipTests &amp;&amp; java -jar bench/target/link-correlator-bench.jar
  * options: --records N (200000) --sizes 10,1000,100000 (none skips the driver table)
- *          --iterations 3 --time-limit-seconds 20
+ *          --iterations 1 --time-limit-seconds 20
  *          --e2e-records 200000 (0 skips the end-to-end table) --e2e-sizes 10,100,1000
  *          --e2e-iterations 3 --correlator-jar app/target/link-correlator.jar
  * </pre>
@@ -51,7 +51,7 @@ public final class Bench {
   public static void main(String[] args) throws Exception {
     Map<String, String> options = options(args);
     int records = Integer.parseInt(options.getOrDefault("records", "200000"));
-    int iterations = Integer.parseInt(options.getOrDefault("iterations", "3"));
+    int iterations = Integer.parseInt(options.getOrDefault("iterations", "1"));
     long limit =
         TimeUnit.SECONDS.toNanos(Long.parseLong(options.getOrDefault("time-limit-seconds", "20")));
     int e2eRecords = Integer.parseInt(options.getOrDefault("e2e-records", "200000"));
@@ -73,6 +73,7 @@ public final class Bench {
         System.getProperty("os.name") + " " + System.getProperty("os.arch"),
         Runtime.getRuntime().maxMemory() / (1024 * 1024));
 
+    long started = System.nanoTime();
     List<Measured> table = new ArrayList<>();
     for (int perWindow : sizes) {
       Workload workload = Workload.of(records, perWindow);
@@ -89,11 +90,20 @@ public final class Bench {
     }
     if (!table.isEmpty()) {
       print(table);
+      System.out.printf("(the TopologyTestDriver table took %s)%n", since(started));
     }
 
     if (e2eRecords > 0) {
+      long endToEndStarted = System.nanoTime();
       endToEnd(e2eRecords, e2eSizes, e2eIterations, correlatorJar);
+      System.out.printf("(the end-to-end table took %s)%n", since(endToEndStarted));
     }
+    System.out.printf("the whole run took %s%n", since(started));
+  }
+
+  private static String since(long startNanos) {
+    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos);
+    return String.format("%d min %02d s", seconds / 60, seconds % 60);
   }
 
   /**
