@@ -20,14 +20,19 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>An entry is small: the key holds the event time and the source partition and offset as
  * varints, and the source topic as a small id; the value only the contexts (and the value to
- * aggregate), see {@link ContributionSerde#encodeEntry}. The topic ids live in the same store
- * ({@link StateKeys#logTopicId}), written once per topic, so they are restored with the entries.
+ * aggregate), see {@link ContributionSerde#encodeEntry}. The topic ids are kept in the stream-time
+ * store ({@link StateKeys#logTopicId}), written once per topic, so the log holds only entries (its
+ * entry count is the held contributors). A topic's id is its place among the configured input
+ * topics in name order (or the next free one when a changed configuration made that one taken), so
+ * that a record reprocessed after its id was lost in a crash gets the same id again.
  */
 final class ContributorLog {
 
   private static final int BATCH = 1_000;
 
   private final KeyValueStore<Bytes, byte[]> store;
+  private final KeyValueStore<Bytes, byte[]> ids;
+  private final List<String> inputTopics;
   private final Map<String, Integer> topicIds = new HashMap<>();
   private final List<String> topics = new ArrayList<>();
 
@@ -36,11 +41,21 @@ final class ContributorLog {
 
   private int lastTopicId;
 
-  ContributorLog(KeyValueStore<Bytes, byte[]> store) {
+  /**
+   * @param store the log
+   * @param ids where the topic ids are kept
+   * @param inputTopics the configured input topics
+   */
+  ContributorLog(
+      KeyValueStore<Bytes, byte[]> store,
+      KeyValueStore<Bytes, byte[]> ids,
+      List<String> inputTopics) {
     this.store = store;
-    try (KeyValueIterator<Bytes, byte[]> ids =
-        store.range(StateKeys.logTopicIdsFrom(), StateKeys.logTopicIdsTo())) {
-      ids.forEachRemaining(
+    this.ids = ids;
+    this.inputTopics = inputTopics.stream().sorted().toList();
+    try (KeyValueIterator<Bytes, byte[]> stored =
+        ids.range(StateKeys.logTopicIdsFrom(), StateKeys.logTopicIdsTo())) {
+      stored.forEachRemaining(
           entry -> remember(StateKeys.topicOfLogTopicId(entry.key), decodeId(entry.value)));
     }
   }
@@ -101,10 +116,14 @@ final class ContributorLog {
     }
     Integer id = topicIds.get(topic);
     if (id == null) {
-      id = topics.size();
+      int free = Math.max(0, inputTopics.indexOf(topic));
+      while (free < topics.size() && topics.get(free) != null) {
+        free++;
+      }
+      id = free;
       ByteBuffer value = ByteBuffer.allocate(Varints.sizeOf(id));
       Varints.write(id, value);
-      store.put(StateKeys.logTopicId(topic), value.array());
+      ids.put(StateKeys.logTopicId(topic), value.array());
       remember(topic, id);
     }
     lastTopic = topic;

@@ -12,7 +12,7 @@ import org.apache.kafka.common.utils.Bytes;
  *
  * <pre>
  * contributor log : [key length varint][key][event time 8][partition varint][offset varint][topic id varint]
- * log topic ids   : [0xFF][topic]  (see {@link ContributorLog}; no log key starts with 0xFF)
+ * log topic ids   : [3][topic], in the stream-time store (see {@link ContributorLog})
  * windows         : [key length 4][key][start 8][end 8]
  * close index     : [close time 8][key length 4][key][start 8][end 8]
  * </pre>
@@ -27,8 +27,12 @@ final class StateKeys {
   /** Longest log key suffix after the event time: partition, offset and topic id varints. */
   private static final int LOG_SOURCE_MAX = 5 + 10 + 5;
 
-  /** First byte of the log store's topic-id entries. */
-  static final byte LOG_TOPIC_ID = (byte) 0xFF;
+  /**
+   * First byte of the contributor log's topic ids in {@value CorrelatorTopology#STREAM_TIME_STORE}
+   * (after the ids of {@link StoredLong} and the upstream progress of {@code
+   * SlowestPartitionTime}).
+   */
+  static final byte LOG_TOPIC_ID = 3;
 
   private StateKeys() {}
 
@@ -85,11 +89,6 @@ final class StateKeys {
     return new String(logKey.get(), in.position(), length, StandardCharsets.UTF_8);
   }
 
-  /** Whether a log store key is a topic id's rather than an entry's. */
-  static boolean isLogTopicId(Bytes key) {
-    return key.get().length > 0 && key.get()[0] == LOG_TOPIC_ID;
-  }
-
   static Bytes logTopicId(String topic) {
     byte[] name = topic.getBytes(StandardCharsets.UTF_8);
     return Bytes.wrap(ByteBuffer.allocate(1 + name.length).put(LOG_TOPIC_ID).put(name).array());
@@ -100,9 +99,7 @@ final class StateKeys {
   }
 
   static Bytes logTopicIdsTo() {
-    byte[] bytes = new byte[1 + 256]; // topic names are at most 249 ASCII characters
-    Arrays.fill(bytes, (byte) 0xFF);
-    return Bytes.wrap(bytes);
+    return Bytes.wrap(new byte[] {LOG_TOPIC_ID + 1});
   }
 
   static String topicOfLogTopicId(Bytes key) {

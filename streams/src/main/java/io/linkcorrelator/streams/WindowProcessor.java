@@ -102,7 +102,11 @@ final class WindowProcessor implements Processor<String, Captured, String, Windo
   @Override
   public void init(ProcessorContext<String, WindowResult> context) {
     this.context = context;
-    this.log = new ContributorLog(context.getStateStore(CorrelatorTopology.LOG_STORE));
+    this.log =
+        new ContributorLog(
+            context.getStateStore(CorrelatorTopology.LOG_STORE),
+            context.getStateStore(CorrelatorTopology.STREAM_TIME_STORE),
+            config.inputTopics());
     this.windows =
         new OpenWindows(
             context.getStateStore(CorrelatorTopology.WINDOWS_STORE),

@@ -65,7 +65,7 @@ class EmissionTest {
       // A corrupt contributor in A's window: its emission fails.
       KeyValueStore<Bytes, byte[]> log =
           harness.driver.getKeyValueStore(CorrelatorTopology.LOG_STORE);
-      // topic id 0: "events", the first topic the log met
+      // topic id 0: "events", the first (and only) input topic by name
       log.put(StateKeys.log(StateKeys.groupKey("A"), T0 + 3, 0, 99, 0), new byte[] {(byte) 0xFF});
 
       harness.send("C", T0 + 10_001, traced(3)); // closes [T0, T0 + 10 s) of A and B

@@ -50,7 +50,7 @@ class StateLifecycleTest {
         harness.send(i % 2 == 0 ? "a" : "b", time, traced(i));
         sent++;
       }
-      assertThat(logEntries(harness)).isNotEmpty();
+      assertThat(entries(harness, CorrelatorTopology.LOG_STORE)).isNotEmpty();
 
       harness.send("z", T0 + 10_000_000, traced(1_000));
 
@@ -60,7 +60,9 @@ class StateLifecycleTest {
               harness.counter("correlator.records", "late")
                   + harness.counter("correlator.records", "linked"))
           .isEqualTo(sent + 1);
-      assertThat(logEntries(harness).stream().map(e -> StateKeys.groupKeyOfLog(e.key)))
+      assertThat(
+              entries(harness, CorrelatorTopology.LOG_STORE).stream()
+                  .map(e -> StateKeys.groupKeyOfLog(e.key)))
           .containsExactly("z");
       assertThat(keysOf(harness, CorrelatorTopology.WINDOWS_STORE)).containsOnly("z");
       assertThat(entries(harness, CorrelatorTopology.CLOSE_STORE))
@@ -75,13 +77,6 @@ class StateLifecycleTest {
       all.forEachRemaining(entries::add);
     }
     return entries;
-  }
-
-  /** The log's entries, without the topic ids it keeps beside them. */
-  private static List<KeyValue<Bytes, byte[]>> logEntries(CorrelatorHarness harness) {
-    return entries(harness, CorrelatorTopology.LOG_STORE).stream()
-        .filter(e -> !StateKeys.isLogTopicId(e.key))
-        .toList();
   }
 
   private static List<String> keysOf(CorrelatorHarness harness, String store) {
