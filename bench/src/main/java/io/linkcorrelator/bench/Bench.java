@@ -73,6 +73,7 @@ public final class Bench {
         System.getProperty("os.name") + " " + System.getProperty("os.arch"),
         Runtime.getRuntime().maxMemory() / (1024 * 1024));
 
+    long started = System.nanoTime();
     List<Measured> table = new ArrayList<>();
     for (int perWindow : sizes) {
       Workload workload = Workload.of(records, perWindow);
@@ -89,11 +90,20 @@ public final class Bench {
     }
     if (!table.isEmpty()) {
       print(table);
+      System.out.printf("(the TopologyTestDriver table took %s)%n", since(started));
     }
 
     if (e2eRecords > 0) {
+      long endToEndStarted = System.nanoTime();
       endToEnd(e2eRecords, e2eSizes, e2eIterations, correlatorJar);
+      System.out.printf("(the end-to-end table took %s)%n", since(endToEndStarted));
     }
+    System.out.printf("the whole run took %s%n", since(started));
+  }
+
+  private static String since(long startNanos) {
+    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos);
+    return String.format("%d min %02d s", seconds / 60, seconds % 60);
   }
 
   /**
@@ -164,8 +174,10 @@ public final class Bench {
   }
 
   static Result measure(Variant variant, Workload workload, int iterations, long limitNanos) {
+    // Not a measurement, even when it hits the limit: the first configuration of a run pays for
+    // the JVM's warm-up (it once made the baseline at 10 per window a bound).
     Result warmUp = DriverRun.run(variant, workload, limitNanos);
-    if (!warmUp.complete() || iterations == 0) {
+    if (iterations == 0) {
       return warmUp;
     }
     List<Result> runs = new ArrayList<>();
@@ -223,8 +235,8 @@ public final class Bench {
           at1000.get(Variant.CORRELATOR).recordsPerSecond()
               / at1000.get(Variant.BASELINE).recordsPerSecond();
       System.out.printf(
-          "target C >= 0.7 x A at 1,000 per window: %.2f x  %s%n",
-          ratio, ratio >= 0.7 ? "met" : "MISSED");
+          "target C >= 0.8 x A at 1,000 per window: %.2f x  %s%n",
+          ratio, ratio >= 0.8 ? "met" : "MISSED");
     }
     if (at10 != null && at100k != null) {
       double cost =

@@ -173,7 +173,9 @@ final class EndToEnd {
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 kafka.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG,
-                5),
+                5,
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION,
+                1),
             new StringSerializer(),
             new ByteArraySerializer())) {
       for (int i = 0; i < cell.records(); i++) {

@@ -29,6 +29,17 @@ import org.apache.kafka.common.utils.Bytes;
  *   0-5, or 0x3F there followed by the name as varint length and UTF-8)
  * </pre>
  *
+ * In the contributor log an entry's key already holds the source coordinates and the event time
+ * ({@link StateKeys#log}), so its value is only (a linked message: 27 bytes):
+ *
+ * <pre>
+ * flags: bit 7 set (this layout), bit 0 has value, bits 1-3 the context count (7: a varint follows)
+ * value (8-byte double, when flagged) · [context count varint]
+ * each context: trace id 16 · span id 8 · trace flags 1 · format and sampling (1 byte: sampling
+ *   ordinal in bits 6-7, bit 3 has tracestate, format index in FORMATS in bits 0-2, or 7 there
+ *   followed by the name as varint length and UTF-8) · [tracestate varint length, UTF-8]
+ * </pre>
+ *
  * A {@link Progress} marker, only ever on the repartition topic:
  *
  * <pre>
@@ -44,6 +55,18 @@ final class ContributionSerde
   private static final byte PROGRESS = 2;
   private static final List<String> FORMATS = List.of("tracecontext", "datadog", "b3", "jaeger");
   private static final int OTHER_FORMAT = 0x3F;
+
+  /** Flags of a contributor log entry: this layout (never set in the first byte of version 1). */
+  private static final int ENTRY_LAYOUT = 0x80;
+
+  /** A context count of 7 or more is written as a varint after the flags. */
+  private static final int ENTRY_MORE_CONTEXTS = 7;
+
+  private static final int ENTRY_OTHER_FORMAT = 7;
+  private static final int ENTRY_HAS_STATE = 0x08;
+
+  /** Trace id, span id and trace flags. */
+  private static final int ENTRY_CONTEXT_BYTES = 16 + 8 + 1;
 
   private ContributionSerde() {}
 
@@ -188,6 +211,104 @@ final class ContributionSerde
       return new Contribution(topic, partition, offset, timestamp, contexts, value);
     } catch (BufferUnderflowException | IllegalArgumentException | IndexOutOfBoundsException e) {
       throw new SerializationException("corrupt contribution (" + data.length + " bytes): " + e, e);
+    }
+  }
+
+  /** The value of a contributor log entry; the key holds the rest, see {@link StateKeys#log}. */
+  static byte[] encodeEntry(Contribution c) {
+    List<TraceContext> contexts = c.contexts();
+    int count = contexts.size();
+    byte[] value = c.value() == null ? null : c.value().get();
+    int size =
+        1
+            + (value == null ? 0 : Varints.sizeOf(value.length) + value.length)
+            + (count >= ENTRY_MORE_CONTEXTS ? Varints.sizeOf(count) : 0);
+    byte[][] states = new byte[count][];
+    byte[][] otherFormats = new byte[count][];
+    for (int i = 0; i < count; i++) {
+      TraceContext context = contexts.get(i);
+      size += ENTRY_CONTEXT_BYTES + 1;
+      if (!context.traceState().isEmpty()) {
+        states[i] = context.traceState().getBytes(StandardCharsets.UTF_8);
+        size += Varints.sizeOf(states[i].length) + states[i].length;
+      }
+      int format = FORMATS.indexOf(context.format());
+      if (format < 0 || format >= ENTRY_OTHER_FORMAT) {
+        otherFormats[i] = context.format().getBytes(StandardCharsets.UTF_8);
+        size += Varints.sizeOf(otherFormats[i].length) + otherFormats[i].length;
+      }
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(
+        (byte)
+            (ENTRY_LAYOUT | Math.min(count, ENTRY_MORE_CONTEXTS) << 1 | (value == null ? 0 : 1)));
+    if (value != null) {
+      Varints.write(value.length, out);
+      out.put(value);
+    }
+    if (count >= ENTRY_MORE_CONTEXTS) {
+      Varints.write(count, out);
+    }
+    for (int i = 0; i < count; i++) {
+      TraceContext context = contexts.get(i);
+      out.putLong(context.ids().traceIdHigh())
+          .putLong(context.ids().traceIdLow())
+          .putLong(context.ids().spanId())
+          .put(context.ids().traceFlags());
+      int sampling = context.sampling().ordinal() << 6;
+      int hasState = states[i] == null ? 0 : ENTRY_HAS_STATE;
+      if (otherFormats[i] == null) {
+        out.put((byte) (sampling | hasState | FORMATS.indexOf(context.format())));
+      } else {
+        out.put((byte) (sampling | hasState | ENTRY_OTHER_FORMAT));
+        Varints.write(otherFormats[i].length, out);
+        out.put(otherFormats[i]);
+      }
+      if (states[i] != null) {
+        Varints.write(states[i].length, out);
+        out.put(states[i]);
+      }
+    }
+    return out.array();
+  }
+
+  /** A contribution from a contributor log entry: its key's parts and its value. */
+  static Contribution decodeEntry(
+      String topic, int partition, long offset, long timestamp, byte[] value) {
+    try {
+      ByteBuffer in = ByteBuffer.wrap(value);
+      int flags = in.get() & 0xFF;
+      if ((flags & ENTRY_LAYOUT) == 0) {
+        throw new SerializationException(
+            "contributor log entry in an unknown layout (flags " + flags + ")");
+      }
+      Bytes folded = (flags & 1) != 0 ? Bytes.wrap(readBytes(in)) : null;
+      int count = (flags >>> 1) & ENTRY_MORE_CONTEXTS;
+      if (count == ENTRY_MORE_CONTEXTS) {
+        count = Varints.readInt(in);
+      }
+      if (count < 0 || count > in.remaining() / (ENTRY_CONTEXT_BYTES + 1)) {
+        throw new SerializationException("corrupt contributor log entry: " + count + " contexts");
+      }
+      List<TraceContext> contexts = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        CompactSpanContext ids =
+            new CompactSpanContext(in.getLong(), in.getLong(), in.getLong(), in.get());
+        int format = in.get() & 0xFF;
+        Sampling sampling = Sampling.values()[Math.min(format >>> 6, 2)];
+        int index = format & ENTRY_OTHER_FORMAT;
+        String name = index == ENTRY_OTHER_FORMAT ? readString(in) : FORMATS.get(index);
+        String state = (format & ENTRY_HAS_STATE) != 0 ? readString(in) : "";
+        contexts.add(new TraceContext(ids, state, name, sampling));
+      }
+      if (in.hasRemaining()) {
+        throw new SerializationException(
+            "corrupt contributor log entry: " + in.remaining() + " trailing bytes");
+      }
+      return new Contribution(topic, partition, offset, timestamp, contexts, folded);
+    } catch (BufferUnderflowException | IllegalArgumentException | IndexOutOfBoundsException e) {
+      throw new SerializationException(
+          "corrupt contributor log entry (" + value.length + " bytes): " + e, e);
     }
   }
 

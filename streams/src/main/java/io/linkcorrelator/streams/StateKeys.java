@@ -11,19 +11,28 @@ import org.apache.kafka.common.utils.Bytes;
  * length-prefixed (all keys of one group are contiguous).
  *
  * <pre>
- * contributor log : [key length 4][key][event time 8][partition 4][offset 8][topic]
+ * contributor log : [key length varint][key][event time 8][partition varint][offset varint][topic id varint]
+ * log topic ids   : [3][topic], in the stream-time store (see {@link ContributorLog})
  * windows         : [key length 4][key][start 8][end 8]
  * close index     : [close time 8][key length 4][key][start 8][end 8]
  * </pre>
  *
- * The log's suffix names the original message in full (the topic's own bytes, never a hash of it),
- * so reprocessing a message after a failure overwrites its entry instead of adding a second one,
- * and two topics never overwrite each other's entries.
+ * The log's suffix names the original message in full (its topic by an id that the log store itself
+ * maps to the topic's name, never a hash of it), so reprocessing a message after a failure
+ * overwrites its entry instead of adding a second one, and two topics never overwrite each other's
+ * entries. Varints are zig-zag ({@link Varints}): a key length's first byte is never 0xFF.
  */
 final class StateKeys {
 
-  /** The fixed part of a log key after the group key: event time, partition, offset. */
-  static final int LOG_SUFFIX = 8 + 4 + 8;
+  /** Longest log key suffix after the event time: partition, offset and topic id varints. */
+  private static final int LOG_SOURCE_MAX = 5 + 10 + 5;
+
+  /**
+   * First byte of the contributor log's topic ids in {@value CorrelatorTopology#STREAM_TIME_STORE}
+   * (after the ids of {@link StoredLong} and the upstream progress of {@code
+   * SlowestPartitionTime}).
+   */
+  static final byte LOG_TOPIC_ID = 3;
 
   private StateKeys() {}
 
@@ -31,32 +40,77 @@ final class StateKeys {
     return key.getBytes(StandardCharsets.UTF_8);
   }
 
-  static Bytes log(byte[] key, Contribution c) {
-    byte[] topic = c.topic().getBytes(StandardCharsets.UTF_8);
-    return Bytes.wrap(
-        prefix(key, LOG_SUFFIX + topic.length)
-            .putLong(flip(c.timestamp()))
-            .putInt(c.partition())
-            .putLong(c.offset())
-            .put(topic)
-            .array());
+  /** The log key of a message: its group key, event time and source coordinates. */
+  static Bytes log(byte[] key, long time, int partition, long offset, int topicId) {
+    ByteBuffer buffer =
+        logPrefix(
+                key,
+                8 + Varints.sizeOf(partition) + Varints.sizeOf(offset) + Varints.sizeOf(topicId))
+            .putLong(flip(time));
+    Varints.write(partition, buffer);
+    Varints.write(offset, buffer);
+    Varints.write(topicId, buffer);
+    return Bytes.wrap(buffer.array());
   }
 
   /** First possible log key of {@code key} at or after {@code time}. */
   static Bytes logFrom(byte[] key, long time) {
-    return Bytes.wrap(prefix(key, LOG_SUFFIX).putLong(flip(time)).array());
+    return Bytes.wrap(logPrefix(key, 8).putLong(flip(time)).array());
   }
 
   /** Last possible log key of {@code key} at or before {@code time}. */
   static Bytes logTo(byte[] key, long time) {
-    ByteBuffer buffer = prefix(key, LOG_SUFFIX).putLong(flip(time));
+    ByteBuffer buffer = logPrefix(key, 8 + LOG_SOURCE_MAX).putLong(flip(time));
     byte[] bytes = buffer.array();
     Arrays.fill(bytes, buffer.position(), bytes.length, (byte) 0xFF);
     return Bytes.wrap(bytes);
   }
 
-  static long logTime(Bytes logKey, int groupKeyLength) {
-    return flip(ByteBuffer.wrap(logKey.get()).getLong(4 + groupKeyLength));
+  /**
+   * Reads a log key back past the group key.
+   *
+   * @param logKey the whole log key
+   * @return positioned at the event time
+   */
+  static ByteBuffer logSuffix(Bytes logKey) {
+    ByteBuffer in = ByteBuffer.wrap(logKey.get());
+    int length = Varints.readInt(in);
+    return in.position(in.position() + length);
+  }
+
+  static long readTime(ByteBuffer in) {
+    return flip(in.getLong());
+  }
+
+  /** The group key of a log entry's key. */
+  static String groupKeyOfLog(Bytes logKey) {
+    ByteBuffer in = ByteBuffer.wrap(logKey.get());
+    int length = Varints.readInt(in);
+    return new String(logKey.get(), in.position(), length, StandardCharsets.UTF_8);
+  }
+
+  static Bytes logTopicId(String topic) {
+    byte[] name = topic.getBytes(StandardCharsets.UTF_8);
+    return Bytes.wrap(ByteBuffer.allocate(1 + name.length).put(LOG_TOPIC_ID).put(name).array());
+  }
+
+  static Bytes logTopicIdsFrom() {
+    return Bytes.wrap(new byte[] {LOG_TOPIC_ID});
+  }
+
+  static Bytes logTopicIdsTo() {
+    return Bytes.wrap(new byte[] {LOG_TOPIC_ID + 1});
+  }
+
+  static String topicOfLogTopicId(Bytes key) {
+    byte[] bytes = key.get();
+    return new String(bytes, 1, bytes.length - 1, StandardCharsets.UTF_8);
+  }
+
+  private static ByteBuffer logPrefix(byte[] key, int suffix) {
+    ByteBuffer buffer = ByteBuffer.allocate(Varints.sizeOf(key.length) + key.length + suffix);
+    Varints.write(key.length, buffer);
+    return buffer.put(key);
   }
 
   static Bytes window(byte[] key, long start, long end) {

@@ -16,7 +16,6 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,11 +32,13 @@ import org.slf4j.LoggerFactory;
  * from the log by range, in event-time order, into a {@link WindowEmission}; the result is
  * forwarded, and only then is the window's state removed. Emission work per call is bounded
  * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
- * whole windows at a time, one wait for their spans' export): what is left is continued by a
- * punctuator, under exactly-once only after the next commit, so no burst of closing windows can
- * hold one call or one transaction past {@code max.poll.interval.ms} or the transaction timeout. A
- * piece also ends before a window when the span processor's queue has no room for more spans
- * ({@link ExportQueue}): emission waits for exports rather than have spans dropped.
+ * whole windows at a time, one export of their spans, which the thread does not wait for: the
+ * piece's results are forwarded by a later call once it is confirmed, see {@link SpanFlush}): what
+ * is left is continued by a punctuator, under exactly-once only after the next commit, so no burst
+ * of closing windows can hold one call or one transaction past {@code max.poll.interval.ms} or the
+ * transaction timeout. A piece also ends before a window when the span processor's queue has no
+ * room for more spans ({@link ExportQueue}): emission waits for exports rather than have spans
+ * dropped.
  */
 final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 
@@ -86,6 +87,17 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * @param stores the names of the step's stores
    * @param folds what a window's result is
    */
+
+  /** The last piece emitted, its results held back until its spans are exported; or null. */
+  private Piece<K, V> pending;
+
+  /**
+   * Windows emitted in one call: their results, forwarded once the spans are exported, and their
+   * keys, whose state is removed after that.
+   */
+  private record Piece<K, V>(
+      List<Record<K, V>> results, List<Bytes> windows, SpanFlush.Export export) {}
+
   WindowProcessor(
       WindowEmission.Spans spans,
       boolean repartitions,
@@ -109,7 +121,12 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
   public void init(ProcessorContext<K, V> context) {
     this.context = context;
     this.taskSpans = spans.forApplication(context.applicationId());
-    this.log = new ContributorLog(context.getStateStore(stores.log()));
+    this.log =
+        new ContributorLog(
+            context.getStateStore(stores.log()),
+            context.getStateStore(stores.streamTime()),
+            List.of()); // topic ids in order of first sight
+    this.pending = null; // a task revived after a rollback re-inits: its held results are gone
     this.windows =
         new OpenWindows(
             context.getStateStore(stores.windows()),
@@ -204,6 +221,9 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * @return the latest close time among the windows taken, or {@link Long#MIN_VALUE}
    */
   private long emitDue(long now) {
+    if (pending != null && !finishPending()) {
+      return Long.MIN_VALUE; // its spans are still being exported: the next call looks again
+    }
     if (!windows.anyDue(now)) {
       return Long.MIN_VALUE;
     }
@@ -241,18 +261,36 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     if (done.isEmpty()) {
       return Long.MIN_VALUE; // no room for spans yet
     }
-    // The spans first: a result that reaches the output topic has its spans at the backend.
-    spanFlush.awaitExport();
-    results.forEach(context::forward);
     long latestClose = Long.MIN_VALUE;
     for (Bytes emitted : done) {
+      latestClose = Math.max(latestClose, spec.closeTime(StateKeys.windowEnd(emitted)));
+    }
+    // The spans first: a result that reaches the output topic has its spans at the backend. The
+    // export runs while the thread goes on with records; the results follow once it is confirmed.
+    pending = new Piece<>(results, done, spanFlush.start());
+    finishPending();
+    return latestClose;
+  }
+
+  /**
+   * Forwards the pending piece's results once its spans are exported, then removes its windows'
+   * state (only after the results, so a crash in between emits them again rather than never).
+   *
+   * @return whether the piece is finished
+   */
+  private boolean finishPending() {
+    if (!spanFlush.done(pending.export())) {
+      return false;
+    }
+    pending.results().forEach(context::forward);
+    for (Bytes emitted : pending.windows()) {
       byte[] key = StateKeys.groupKeyBytesOfWindow(emitted);
       windows.remove(emitted);
       rule.free(key, StateKeys.windowStart(emitted));
-      latestClose = Math.max(latestClose, spec.closeTime(StateKeys.windowEnd(emitted)));
     }
+    pending = null;
     lastPieceEndMs = context.currentSystemTimeMs();
-    return latestClose;
+    return true;
   }
 
   /** The next due window not yet taken in this call. */
@@ -280,8 +318,8 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
             end,
             windows.spanStart(windowKey, now),
             folds.open(groupKey, start, end));
-    try (KeyValueIterator<Bytes, byte[]> contributors = log.entries(key, start, end - 1)) {
-      contributors.forEachRemaining(entry -> emission.add(ContributionSerde.decode(entry.value)));
+    try (ContributorLog.Entries contributors = log.entries(key, start, end - 1)) {
+      contributors.forEachRemaining(emission::add);
     }
     if (emission.count() == 0) {
       return null; // e.g. a sliding window's right window that nothing fell in

@@ -31,7 +31,10 @@ record WindowStores(String log, String windows, String closeIndex, String stream
 
   /** Persistent key-value stores of bytes, logged (Kafka Streams' defaults). */
   Set<StoreBuilder<?>> builders() {
-    return Set.of(store(log), store(windows), store(closeIndex), store(streamTime));
+    // Stream time is stored whenever a window opens or closes: the cache folds those writes into
+    // at most one changelog record per key and commit.
+    return Set.of(
+        store(log), store(windows), store(closeIndex), store(streamTime).withCachingEnabled());
   }
 
   private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(String name) {

@@ -46,6 +46,80 @@ class ContributionSerdeTest {
   }
 
   @Test
+  void roundTripsContributorLogEntriesWithTheSourceKeptInTheKey() {
+    TraceContext terminated =
+        new TraceContext(
+            new CompactSpanContext(1, 2, 3, (byte) 0), "", "some-other-format", Sampling.UNKNOWN);
+    TraceContext b3 =
+        new TraceContext(new CompactSpanContext(4, 5, 6, (byte) 1), "", "b3", Sampling.SAMPLED);
+    List<Contribution> contributions =
+        List.of(
+            new Contribution("orders", 3, 42L, 1_700_000_000_000L, List.of(PRIMARY), number(-12.5)),
+            new Contribution("orders", 0, 0L, 0L, List.of(), null),
+            new Contribution(
+                "payments", 11, Long.MAX_VALUE, 5L, List.of(PRIMARY, terminated), null),
+            new Contribution(
+                "orders", 1, 7L, 9L, List.of(b3, b3, b3, b3, b3, b3, b3, PRIMARY), number(1)));
+    for (Contribution c : contributions) {
+      assertThat(
+              ContributionSerde.decodeEntry(
+                  c.topic(),
+                  c.partition(),
+                  c.offset(),
+                  c.timestamp(),
+                  ContributionSerde.encodeEntry(c)))
+          .isEqualTo(c);
+    }
+  }
+
+  @Test
+  void aLinkedContributorLogEntryIsTwentySevenBytes() {
+    Contribution linked =
+        new Contribution(
+            "orders",
+            3,
+            123_456_789L,
+            1_795_687_200_000L,
+            List.of(new TraceContext(PRIMARY.ids(), "", "tracecontext", Sampling.SAMPLED)),
+            null);
+    // flags 1 + trace id 16 + span id 8 + trace flags 1 + format and sampling 1
+    assertThat(ContributionSerde.encodeEntry(linked)).hasSize(27);
+    // its key: group key length 1 + "customer-1" 10 + time 8 + partition 1 + offset 4 + topic 1
+    assertThat(
+            StateKeys.log(StateKeys.groupKey("customer-1"), 1_795_687_200_000L, 3, 123_456_789L, 0)
+                .get())
+        .hasSize(25);
+  }
+
+  @Test
+  void corruptContributorLogEntriesRaiseSerializationException() {
+    byte[] valid =
+        ContributionSerde.encodeEntry(
+            new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), number(1)));
+    for (int length = 0; length < valid.length; length++) {
+      byte[] cut = Arrays.copyOf(valid, length);
+      assertThatThrownBy(() -> ContributionSerde.decodeEntry("orders", 3, 42L, 7L, cut))
+          .isInstanceOf(SerializationException.class);
+    }
+    byte[] olderLayout =
+        ContributionSerde.encode(
+            new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), number(1)));
+    assertThatThrownBy(() -> ContributionSerde.decodeEntry("orders", 3, 42L, 7L, olderLayout))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("unknown layout");
+    Random random = new Random(3);
+    for (int i = 0; i < 1_000; i++) {
+      byte[] garbage = new byte[random.nextInt(80)];
+      random.nextBytes(garbage);
+      try {
+        ContributionSerde.decodeEntry("orders", 0, 0L, 0L, garbage);
+      } catch (SerializationException expected) {
+        // the only acceptable failure
+      }
+    }
+  }
+
+  @Test
   void progressMarkersAndContributionsShareTheTopicToldApartByTheirFirstByte() {
     Captured contribution = new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), value(1));
     for (Captured captured :
@@ -114,5 +188,11 @@ class ContributionSerdeTest {
 
   private static Contribution contribution(Bytes value) {
     return new Contribution("orders", 3, 42L, 7L, List.of(PRIMARY), value);
+  }
+
+  /** A folded value as the application keeps it: an 8-byte double. */
+  private static org.apache.kafka.common.utils.Bytes number(double value) {
+    return org.apache.kafka.common.utils.Bytes.wrap(
+        java.nio.ByteBuffer.allocate(8).putDouble(value).array());
   }
 }

@@ -65,8 +65,8 @@ class EmissionTest {
       // A corrupt contributor in A's window: its emission fails.
       KeyValueStore<Bytes, byte[]> log =
           harness.driver.getKeyValueStore(CorrelatorTopology.LOG_STORE);
-      Contribution corrupt = new Contribution("events", 0, 99, T0 + 3, List.of(), null);
-      log.put(StateKeys.log(StateKeys.groupKey("A"), corrupt), new byte[] {(byte) 0xFF, 1, 2});
+      // topic id 0: "events", the first (and only) input topic by name
+      log.put(StateKeys.log(StateKeys.groupKey("A"), T0 + 3, 0, 99, 0), new byte[] {(byte) 0xFF});
 
       harness.send("C", T0 + 10_001, traced(3)); // closes [T0, T0 + 10 s) of A and B
       harness.send("D", T0 + 60_000, traced(4)); // closes C's window

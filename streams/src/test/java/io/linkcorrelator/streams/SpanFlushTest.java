@@ -11,6 +11,7 @@ class SpanFlushTest {
 
   private final List<CompletableResultCode> flushes = new ArrayList<>();
   private final List<Boolean> waiting = new ArrayList<>();
+  private long nanos;
 
   private CompletableResultCode flush() {
     CompletableResultCode result = new CompletableResultCode();
@@ -19,38 +20,55 @@ class SpanFlushTest {
   }
 
   @Test
-  void waitsForAConfirmedExportWhileExportsSucceed() {
-    SpanFlush spanFlush =
-        new SpanFlush(() -> CompletableResultCode.ofSuccess(), 1_000, waiting::add);
-    spanFlush.awaitExport();
-    spanFlush.awaitExport();
+  void resultsWaitUntilTheirExportIsConfirmedWithoutBlocking() {
+    SpanFlush spanFlush = new SpanFlush(this::flush, 60_000, waiting::add, () -> nanos);
+    SpanFlush.Export export = spanFlush.start();
+    nanos += 59_000_000_000L;
+    assertThat(spanFlush.done(export)).isFalse();
+    assertThat(spanFlush.done(export)).isFalse();
+    flushes.get(0).succeed();
+    assertThat(spanFlush.done(export)).isTrue();
+    assertThat(flushes).hasSize(1);
     assertThat(waiting).isEmpty();
   }
 
   @Test
   void stopsWaitingAfterAnUnconfirmedExportAndWaitsAgainOnceOneSucceeds() {
-    SpanFlush spanFlush = new SpanFlush(this::flush, 50, waiting::add);
+    SpanFlush spanFlush = new SpanFlush(this::flush, 50, waiting::add, () -> nanos);
 
-    spanFlush.awaitExport(); // times out: the backend is down
-    assertThat(flushes).hasSize(1);
+    SpanFlush.Export export = spanFlush.start();
+    nanos += 49_000_000;
+    assertThat(spanFlush.done(export)).isFalse();
+    nanos += 1_000_000;
+    assertThat(spanFlush.done(export)).as("the backend is down: not confirmed in time").isTrue();
     assertThat(waiting).containsExactly(false);
 
-    spanFlush.awaitExport(); // no wait: starts a probe
-    spanFlush.awaitExport(); // probe still running: no new flush, no wait
+    assertThat(spanFlush.done(spanFlush.start())).as("no wait: starts a probe").isTrue();
+    assertThat(spanFlush.done(spanFlush.start())).as("probe still running: no new one").isTrue();
     assertThat(flushes).hasSize(2);
 
     flushes.get(1).succeed(); // the backend is back
-    spanFlush.awaitExport(); // healthy again: waits for a new flush (which times out)
+    SpanFlush.Export again = spanFlush.start();
+    assertThat(spanFlush.done(again)).as("healthy again: waits for a new export").isFalse();
     assertThat(flushes).hasSize(3);
-    assertThat(waiting).containsExactly(false, true, false);
+    assertThat(waiting).containsExactly(false, true);
+  }
+
+  @Test
+  void aFailedExportStopsTheWaitingAtOnce() {
+    SpanFlush spanFlush = new SpanFlush(this::flush, 60_000, waiting::add);
+    SpanFlush.Export export = spanFlush.start();
+    flushes.get(0).fail();
+    assertThat(spanFlush.done(export)).isTrue();
+    assertThat(waiting).containsExactly(false);
   }
 
   @Test
   void aZeroTimeoutOrNoSdkNeverWaits() {
     SpanFlush zeroTimeout = new SpanFlush(this::flush, 0, waiting::add);
     SpanFlush noSdk = new SpanFlush(null, 1_000, waiting::add);
-    zeroTimeout.awaitExport();
-    noSdk.awaitExport();
+    assertThat(zeroTimeout.done(zeroTimeout.start())).isTrue();
+    assertThat(noSdk.done(noSdk.start())).isTrue();
     assertThat(flushes).isEmpty();
     assertThat(zeroTimeout.waits()).isFalse();
     assertThat(noSdk.waits()).isFalse();

@@ -67,10 +67,11 @@ public final class TraceFormats {
   }
 
   static List<TraceContext> extract(List<HeaderFormat> formats, Headers headers) {
+    HeaderIndex index = HeaderIndex.of(headers); // one pass over the headers for every format
     TraceContext primary = null;
     List<TraceContext> contexts = new ArrayList<>(2);
     for (HeaderFormat format : formats) {
-      TraceContext found = read(format, headers);
+      TraceContext found = read(format, index);
       if (found == null) {
         continue;
       }
@@ -89,9 +90,9 @@ public final class TraceFormats {
     return contexts;
   }
 
-  private static TraceContext read(HeaderFormat format, Headers headers) {
+  private static TraceContext read(HeaderFormat format, HeaderIndex headers) {
     try {
-      return format.read(headers, KafkaHeadersGetter.INSTANCE);
+      return format.read(headers, HeaderIndex.GETTER);
     } catch (RuntimeException e) {
       return null; // never throw on header bytes: an unreadable context is no context
     }
