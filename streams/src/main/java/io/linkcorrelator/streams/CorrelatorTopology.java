@@ -5,42 +5,46 @@ import io.linkcorrelator.serdes.AvroSerde;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.common.CompletableResultCode;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.TimeWindows;
 
 /**
  * Builds the correlator's Kafka Streams {@link Topology}: a pure function of the configuration and
  * the injected {@link OpenTelemetry}, which supplies the tracer for the aggregate spans and the
- * meter for the counters.
+ * meter for the counters. The application is one user of the library API ({@link
+ * LinkedAggregations}):
  *
  * <pre>
- * input topics ─► capture (group key, Contribution) ─► [repartition by group key, with
- *   Progress markers multicast] ─► window (contributor log, windows, close index, stream time)
+ * input topics ─► observe (ConfiguredCapture: value format, group key, Observation; bad values
+ *   dead-lettered) ─► LinkedAggregations.groupByKey / groupBy ("correlator-regroup")
+ *   ─► windowedBy(configured windows) ─► aggregate(WindowSummary, "correlator")
+ *   ─► result (ResultMapping: WindowResult, ids from the aggregate context in the headers)
  *   ─► output topic (WindowResult + traceparent)
  * </pre>
- *
- * <p>The steps are those of the library API ({@link LinkedAggregations}): the capture is a {@link
- * LinkCapture} with the application's {@link ConfiguredGrouping} (the configured value format and
- * group key), and the window step folds each closed window into a {@code WindowResult} with the
- * {@link SummaryFold}.
  *
  * <p>When {@code openTelemetry} is the SDK, a window's result is written only once its spans are
  * exported (bounded by {@link CorrelatorConfig#exportFlushTimeoutMs()}), so a crash cannot lose the
  * spans of a result that survives. Exporters are not built here: the caller's OpenTelemetry decides
  * where spans go. Its tracer provider should use {@link DeterministicIds#idGenerator()} and allow
- * at least {@link CorrelatorConfig#maxLinksPerSpan()} links per span.
+ * at least {@link CorrelatorConfig#maxLinksPerSpan()} links per span. As for every linked
+ * aggregation, Kafka Streams' {@code processing.exception.handler} must be one that goes on (the
+ * application sets {@link DeadLetterHandler}): bad and late records are raised to it.
  */
 public final class CorrelatorTopology {
+
+  /** The name of the linked aggregation: its processors, stores and spans derive from it. */
+  static final String NAME = "correlator";
 
   /** The contributor log store: {@value}. */
   public static final String LOG_STORE = "correlator-contributors";
@@ -84,53 +88,25 @@ public final class CorrelatorTopology {
    */
   public static Topology build(
       CorrelatorConfig config, OpenTelemetry openTelemetry, BooleanSupplier exportRoom) {
-    CorrelatorMetrics metrics = new CorrelatorMetrics(openTelemetry);
-    LinkOptions options = config.linkOptions();
-    boolean repartitions = config.groupBy().repartitions();
-    WindowEmission.Spans spans =
-        new WindowEmission.Spans(
-            openTelemetry.getTracer(INSTRUMENTATION_NAME),
-            config.window(),
-            options,
-            "aggregate " + String.join(",", config.inputTopics()),
-            commonAttributes(config));
-    Supplier<CompletableResultCode> flush = flush(openTelemetry);
+    LinkedAggregations linked =
+        linkedAggregations(config, openTelemetry).withExportRoom(exportRoom);
     StreamsBuilder builder = new StreamsBuilder();
-    KStream<String, Captured> contributions =
+    KStream<String, Observation> observed =
         builder.stream(
                 config.inputTopics(),
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("correlator-input"))
             .process(
-                () ->
-                    new LinkCapture<>(
-                        new ConfiguredGrouping(config),
-                        options,
-                        repartitions,
-                        config.inputTopics(),
-                        metrics),
-                Named.as("correlator-capture"));
-    if (repartitions) {
-      contributions = contributions.repartition(repartitioned(REPARTITION));
-    }
-    // One exporter for all tasks: the gauge starts as configured; each task's SpanFlush reports
-    // when its results stop and start waiting again.
-    metrics.exportWaiting(flush != null && config.exportFlushTimeoutMs() > 0);
-    WindowStores stores =
-        new WindowStores(LOG_STORE, WINDOWS_STORE, CLOSE_STORE, STREAM_TIME_STORE);
-    stores.builders().forEach(builder::addStateStore);
-    contributions
-        .process(
-            () ->
-                new WindowProcessor<>(
-                    spans,
-                    repartitions,
-                    stores,
-                    SummaryFold.factory(config),
-                    metrics,
-                    new SpanFlush(flush, config.exportFlushTimeoutMs(), metrics::exportWaiting),
-                    exportRoom),
-            Named.as("correlator-window"),
-            stores.names())
+                () -> new ConfiguredCapture(config, openTelemetry), Named.as("correlator-observe"));
+    LinkedGroupedStream<String, Observation> grouped =
+        config.groupBy().repartitions()
+            ? linked.groupBy(
+                observed,
+                (key, observation) -> key,
+                Grouped.with(REPARTITION, GroupKeySerde.INSTANCE, Observation.SERDE))
+            : linked.groupByKey(observed, Grouped.with(GroupKeySerde.INSTANCE, Observation.SERDE));
+    windowed(grouped, config.window())
+        .aggregate(WindowSummary::new, WindowSummary.AGGREGATOR, Named.as(NAME))
+        .process(() -> new ResultMapping(config), Named.as("correlator-result"))
         .to(
             config.outputTopic(),
             Produced.with(Serdes.String(), AvroSerde.of(WindowResult.class))
@@ -138,30 +114,44 @@ public final class CorrelatorTopology {
     return builder.build();
   }
 
-  /** The repartition by group key, with {@link Progress} markers multicast to every partition. */
-  static Repartitioned<String, Captured> repartitioned(String name) {
-    return Repartitioned.<String, Captured>as(name)
-        .withKeySerde(Serdes.String())
-        .withStreamPartitioner(ProgressPartitioner.INSTANCE)
-        .withValueSerde(ContributionSerde.INSTANCE);
-  }
-
-  /** The SDK's flush, which results wait for; null when {@code openTelemetry} is not the SDK. */
-  static Supplier<CompletableResultCode> flush(OpenTelemetry openTelemetry) {
-    return openTelemetry instanceof OpenTelemetrySdk sdk
-        ? () -> sdk.getSdkTracerProvider().forceFlush()
-        : null;
-  }
-
-  private static Attributes commonAttributes(CorrelatorConfig config) {
-    AttributesBuilder attributes =
-        Attributes.builder()
-            .put("messaging.system", "kafka")
-            .put("messaging.operation.type", "process")
-            .put("messaging.operation.name", "aggregate");
+  /** The library's options as configured. */
+  private static LinkedAggregations linkedAggregations(
+      CorrelatorConfig config, OpenTelemetry openTelemetry) {
+    AttributesBuilder attributes = Attributes.builder();
     if (config.inputTopics().size() == 1) {
       attributes.put("messaging.destination.name", config.inputTopics().get(0));
     }
-    return attributes.build();
+    return LinkedAggregations.with(openTelemetry)
+        .withMaxLinksPerSpan(config.maxLinksPerSpan())
+        .withMaxLinksJsonChars(config.maxLinksJsonChars())
+        .withExportFlushTimeout(Duration.ofMillis(config.exportFlushTimeoutMs()))
+        .withPartitionIdle(Duration.ofMillis(config.partitionIdleMs()))
+        .withWindowIdleClose(Duration.ofMillis(config.windowIdleCloseMs()))
+        .withMaxFuture(Duration.ofMillis(config.maxFutureMs()))
+        .withExtractor(config.extractor())
+        .withInjector(config.injector())
+        .withInputTopics(config.inputTopics())
+        .withSpanName("aggregate " + String.join(",", config.inputTopics()))
+        .withSpanAttributes(attributes.build());
+  }
+
+  /** The configured windows, as Kafka Streams' window definitions. */
+  private static LinkedWindowedStream<String, Observation> windowed(
+      LinkedGroupedStream<String, Observation> grouped, WindowSpec window) {
+    Duration grace = Duration.ofMillis(window.graceMs());
+    return switch (window.type()) {
+      case TUMBLING, HOPPING ->
+          grouped.windowedBy(
+              TimeWindows.ofSizeAndGrace(Duration.ofMillis(window.sizeMs()), grace)
+                  .advanceBy(Duration.ofMillis(window.advanceMs())));
+      case SLIDING ->
+          grouped.windowedBy(
+              SlidingWindows.ofTimeDifferenceAndGrace(
+                  Duration.ofMillis(window.sizeMs() - 1), grace));
+      case SESSION ->
+          grouped.windowedBy(
+              SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(window.gapMs()), grace));
+      default -> throw new IllegalArgumentException("window type " + window.type());
+    };
   }
 }

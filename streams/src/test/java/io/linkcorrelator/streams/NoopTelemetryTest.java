@@ -39,6 +39,8 @@ class NoopTelemetryTest {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "noop");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
     try (TopologyTestDriver driver =
         new TopologyTestDriver(CorrelatorTopology.build(config, OpenTelemetry.noop()), props)) {
       var input =
