@@ -7,10 +7,10 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The contributor log ({@value CorrelatorTopology#LOG_STORE}): one entry per accepted message,
- * keyed by (group key, event time, original message), written once, whatever the window type and
- * however many windows the message falls in. A window's contributors are the entries of its key in
- * its time range.
+ * The contributor log ({@code <name>-contributors}): one entry per accepted message, keyed by
+ * (group key, event time, original message), written once, whatever the window type and however
+ * many windows the message falls in. A window's contributors are the entries of its key in its time
+ * range.
  */
 final class ContributorLog {
 

@@ -64,27 +64,25 @@ import org.apache.kafka.streams.kstream.internals.GroupedInternal;
 public final class LinkedAggregations {
 
   /** Default of {@link #withMaxLinksPerSpan(int)}: {@value}, OpenTelemetry's default limit. */
-  public static final int DEFAULT_MAX_LINKS_PER_SPAN = CorrelatorConfig.DEFAULT_MAX_LINKS_PER_SPAN;
+  public static final int DEFAULT_MAX_LINKS_PER_SPAN = 128;
 
   /** Default of {@link #withMaxLinksJsonChars(int)}: {@value}, the Datadog Agent's tag limit. */
-  public static final int DEFAULT_MAX_LINKS_JSON_CHARS =
-      CorrelatorConfig.DEFAULT_MAX_LINKS_JSON_CHARS;
+  public static final int DEFAULT_MAX_LINKS_JSON_CHARS = 25_000;
+
+  /** Least value of {@link #withMaxLinksJsonChars(int)}: {@value}, room for one link. */
+  public static final int MIN_LINKS_JSON_CHARS = LinkBudget.MIN_JSON_CHARS;
 
   /** Default of {@link #withExportFlushTimeout(Duration)}: 5 seconds. */
-  public static final Duration DEFAULT_EXPORT_FLUSH_TIMEOUT =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_EXPORT_FLUSH_TIMEOUT_MS);
+  public static final Duration DEFAULT_EXPORT_FLUSH_TIMEOUT = Duration.ofSeconds(5);
 
   /** Default of {@link #withPartitionIdle(Duration)}: 10 seconds. */
-  public static final Duration DEFAULT_PARTITION_IDLE =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_PARTITION_IDLE_MS);
+  public static final Duration DEFAULT_PARTITION_IDLE = Duration.ofSeconds(10);
 
   /** Default of {@link #withWindowIdleClose(Duration)}: 30 seconds. */
-  public static final Duration DEFAULT_WINDOW_IDLE_CLOSE =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_WINDOW_IDLE_CLOSE_MS);
+  public static final Duration DEFAULT_WINDOW_IDLE_CLOSE = Duration.ofSeconds(30);
 
   /** Default of {@link #withMaxFuture(Duration)}: one hour. */
-  public static final Duration DEFAULT_MAX_FUTURE =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_MAX_FUTURE_MS);
+  public static final Duration DEFAULT_MAX_FUTURE = Duration.ofHours(1);
 
   /** Default of {@link #withExtractFormats(String)}: {@value}. */
   public static final String DEFAULT_EXTRACT_FORMATS = TraceFormats.DEFAULT_EXTRACT_ORDER;

@@ -1,7 +1,8 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.schemas.WindowType;
+import io.linkcorrelator.streams.WindowSpec;
 import io.linkcorrelator.streams.propagation.KafkaHeadersGetter;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;

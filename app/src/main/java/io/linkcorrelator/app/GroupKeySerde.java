@@ -1,4 +1,4 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;

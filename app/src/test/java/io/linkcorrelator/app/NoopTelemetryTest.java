@@ -1,9 +1,12 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.DeadLetterHandler;
+import io.linkcorrelator.streams.DeterministicIds;
+import io.linkcorrelator.streams.WindowSpec;
 import io.opentelemetry.api.OpenTelemetry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
+import io.linkcorrelator.streams.InvalidRecordException;
 import io.linkcorrelator.streams.propagation.TraceContextExtractor;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.LongCounter;
-import java.util.Locale;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -56,7 +56,8 @@ final class ConfiguredCapture implements Processor<byte[], byte[], String, Obser
 
   @Override
   public void process(Record<byte[], byte[]> record) {
-    long latest = WindowSpec.plus(context.currentSystemTimeMs(), maxFutureMs);
+    long now = context.currentSystemTimeMs();
+    long latest = now > Long.MAX_VALUE - maxFutureMs ? Long.MAX_VALUE : now + maxFutureMs;
     if (record.value() == null || record.timestamp() < 0 || record.timestamp() > latest) {
       // The aggregation's capture rejects it, naming the reason (tombstone, timestamp).
       context.forward(record.withKey("").withValue(null));
@@ -67,11 +68,11 @@ final class ConfiguredCapture implements Processor<byte[], byte[], String, Obser
     try {
       fields = values.read(topic, record.value()); // the value's only decoding
     } catch (ValueFields.UnreadableValue e) {
-      throw invalid(e.outcome().name(), e.getMessage());
+      throw invalid(e.outcome(), e.getMessage());
     }
     String key = groupKey(record, fields);
     if (key == null) {
-      throw invalid("INVALID_KEY", "no group key (" + describeMissingKey() + ")");
+      throw invalid("invalid_key", "no group key (" + describeMissingKey() + ")");
     }
     boolean linked;
     try {
@@ -106,8 +107,7 @@ final class ConfiguredCapture implements Processor<byte[], byte[], String, Obser
   }
 
   private InvalidRecordException invalid(String outcome, String reason) {
-    String name = outcome.toLowerCase(Locale.ROOT);
-    records.add(1, Attributes.of(OUTCOME, name));
-    return new InvalidRecordException(name + ": " + reason);
+    records.add(1, Attributes.of(OUTCOME, outcome));
+    return new InvalidRecordException(outcome + ": " + reason);
   }
 }

@@ -1,7 +1,14 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.DeadLetterHandler;
+import io.linkcorrelator.streams.DeterministicIds;
+import io.linkcorrelator.streams.ExportQueue;
+import io.linkcorrelator.streams.LinkedAggregations;
+import io.linkcorrelator.streams.LinkedGroupedStream;
+import io.linkcorrelator.streams.LinkedWindowedStream;
+import io.linkcorrelator.streams.WindowSpec;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
