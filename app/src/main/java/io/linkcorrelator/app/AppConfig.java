@@ -1,10 +1,7 @@
 package io.linkcorrelator.app;
 
 import io.linkcorrelator.schemas.WindowType;
-import io.linkcorrelator.streams.CorrelatorConfig;
 import io.linkcorrelator.streams.DeadLetterHandler;
-import io.linkcorrelator.streams.GroupBy;
-import io.linkcorrelator.streams.ValueFormat;
 import io.linkcorrelator.streams.WindowSpec;
 import io.linkcorrelator.streams.propagation.TraceFormats;
 import java.io.IOException;

@@ -1,7 +1,5 @@
 package io.linkcorrelator.app;
 
-import io.linkcorrelator.streams.CorrelatorConfig;
-import io.linkcorrelator.streams.CorrelatorTopology;
 import io.linkcorrelator.streams.DeterministicIds;
 import io.linkcorrelator.streams.DroppedSpans;
 import io.linkcorrelator.streams.ExportQueue;

@@ -1,6 +1,5 @@
 package io.linkcorrelator.app;
 
-import io.linkcorrelator.streams.CorrelatorTopology;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;

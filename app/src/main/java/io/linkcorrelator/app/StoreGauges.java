@@ -1,6 +1,5 @@
 package io.linkcorrelator.app;
 
-import io.linkcorrelator.streams.CorrelatorTopology;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import org.apache.kafka.streams.KafkaStreams;

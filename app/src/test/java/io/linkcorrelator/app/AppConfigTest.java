@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.linkcorrelator.schemas.WindowType;
-import io.linkcorrelator.streams.CorrelatorConfig;
 import io.linkcorrelator.streams.DeadLetterHandler;
-import io.linkcorrelator.streams.GroupBy;
-import io.linkcorrelator.streams.ValueFormat;
 import io.linkcorrelator.streams.WindowSpec;
 import java.nio.file.Path;
 import java.util.Map;

@@ -2,7 +2,6 @@ package io.linkcorrelator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.linkcorrelator.streams.CorrelatorConfig;
 import io.linkcorrelator.streams.DroppedSpans;
 import io.linkcorrelator.streams.ExportQueue;
 import io.linkcorrelator.streams.WindowSpec;

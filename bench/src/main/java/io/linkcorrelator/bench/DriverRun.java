@@ -1,6 +1,7 @@
 package io.linkcorrelator.bench;
 
 import com.sun.management.ThreadMXBean;
+import io.linkcorrelator.streams.DeadLetterHandler;
 import io.linkcorrelator.streams.DeterministicIds;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.common.CompletableResultCode;
@@ -78,6 +79,9 @@ final class DriverRun {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-" + variant.name().toLowerCase());
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    // As the application runs: a linked aggregation raises bad and late records to this handler.
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
     long thread = Thread.currentThread().getId();
     try (OpenTelemetrySdk openTelemetry =
             OpenTelemetrySdk.builder().setTracerProvider(tracing).build();

@@ -1,8 +1,8 @@
 package io.linkcorrelator.bench;
 
+import io.linkcorrelator.app.CorrelatorConfig;
+import io.linkcorrelator.app.CorrelatorTopology;
 import io.linkcorrelator.schemas.WindowType;
-import io.linkcorrelator.streams.CorrelatorConfig;
-import io.linkcorrelator.streams.CorrelatorTopology;
 import io.linkcorrelator.streams.WindowSpec;
 import io.linkcorrelator.streams.propagation.TraceFormats;
 import io.opentelemetry.api.OpenTelemetry;

@@ -13,18 +13,19 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The contributor log ({@value CorrelatorTopology#LOG_STORE}): one entry per accepted message,
- * keyed by (group key, event time, original message), written once, whatever the window type and
- * however many windows the message falls in. A window's contributors are the entries of its key in
- * its time range.
+ * The contributor log ({@code <name>-contributors}): one entry per accepted message, keyed by
+ * (group key, event time, original message), written once, whatever the window type and however
+ * many windows the message falls in. A window's contributors are the entries of its key in its time
+ * range.
  *
  * <p>An entry is small: the key holds the event time and the source partition and offset as
  * varints, and the source topic as a small id; the value only the contexts (and the value to
  * aggregate), see {@link ContributionSerde#encodeEntry}. The topic ids are kept in the stream-time
  * store ({@link StateKeys#logTopicId}), written once per topic, so the log holds only entries (its
- * entry count is the held contributors). A topic's id is its place among the configured input
- * topics in name order (or the next free one when a changed configuration made that one taken), so
- * that a record reprocessed after its id was lost in a crash gets the same id again.
+ * entry count is the held contributors). A topic's id is its place among the input topics in name
+ * order, when they are known ({@code LinkedAggregations#withInputTopics}; else in order of first
+ * sight) (or the next free one when a changed configuration made that one taken), so that a record
+ * reprocessed after its id was lost in a crash gets the same id again.
  */
 final class ContributorLog {
 

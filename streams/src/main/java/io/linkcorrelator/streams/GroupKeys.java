@@ -7,9 +7,6 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import org.apache.avro.generic.GenericFixed;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
 
 /**
  * Group keys as text that keeps every byte: bytes that are valid UTF-8 read as themselves; any
@@ -42,37 +39,6 @@ final class GroupKeys {
     return key.startsWith(BINARY_PREFIX)
         ? Base64.getDecoder().decode(key.substring(BINARY_PREFIX.length()))
         : key.getBytes(StandardCharsets.UTF_8);
-  }
-
-  /**
-   * The group key of a value field: strings and numbers as their text, {@code bytes} and {@code
-   * fixed} by their bytes; null for null.
-   */
-  static String ofField(Object field) {
-    if (field == null) {
-      return null;
-    }
-    if (field instanceof ByteBuffer buffer) {
-      ByteBuffer copy = buffer.duplicate();
-      byte[] bytes = new byte[copy.remaining()];
-      copy.get(bytes);
-      return of(bytes);
-    }
-    if (field instanceof GenericFixed fixed) {
-      return of(fixed.bytes());
-    }
-    return of(field.toString().getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The bytes of the last header named {@code name} (in any case), or null when there is none. */
-  static byte[] lastHeader(Headers headers, String name) {
-    byte[] last = null;
-    for (Header header : headers) {
-      if (name.equalsIgnoreCase(header.key())) {
-        last = header.value() == null ? new byte[0] : header.value();
-      }
-    }
-    return last;
   }
 
   private static String utf8(byte[] bytes) {

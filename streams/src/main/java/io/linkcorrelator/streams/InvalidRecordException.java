@@ -13,7 +13,14 @@ public final class InvalidRecordException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
-  InvalidRecordException(String reason) {
+  /**
+   * A record that cannot be counted, for the processing exception handler to log and dead-letter:
+   * throw it from your own processor before a linked aggregation to reject a record there the same
+   * way.
+   *
+   * @param reason why, for the log and the dead letter's reason header; no default
+   */
+  public InvalidRecordException(String reason) {
     super(reason, null, false, false);
   }
 }

@@ -6,8 +6,8 @@ import io.opentelemetry.context.propagation.TextMapPropagator;
 /**
  * The options of linking that do not depend on what is aggregated: the link budgets of a span,
  * waiting for the spans' export, event-time progress and idleness, and the trace-context formats.
- * Shared by the application ({@link CorrelatorConfig#linkOptions()}) and the library API ({@link
- * LinkedAggregations}), each of which validates them and names its own keys in errors.
+ * Set through the library API's {@link LinkedAggregations}, which validates them and names its
+ * options in errors.
  *
  * @param maxLinksPerSpan most links on one exported span
  * @param maxLinksJsonChars most characters of Datadog link JSON one span's links may make

@@ -2,9 +2,14 @@ package io.linkcorrelator.streams;
 
 import static java.util.Objects.requireNonNull;
 
+import io.linkcorrelator.streams.propagation.TraceContextExtractor;
 import io.linkcorrelator.streams.propagation.TraceFormats;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.context.propagation.TextMapPropagator;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.kstream.Grouped;
@@ -59,27 +64,25 @@ import org.apache.kafka.streams.kstream.internals.GroupedInternal;
 public final class LinkedAggregations {
 
   /** Default of {@link #withMaxLinksPerSpan(int)}: {@value}, OpenTelemetry's default limit. */
-  public static final int DEFAULT_MAX_LINKS_PER_SPAN = CorrelatorConfig.DEFAULT_MAX_LINKS_PER_SPAN;
+  public static final int DEFAULT_MAX_LINKS_PER_SPAN = 128;
 
   /** Default of {@link #withMaxLinksJsonChars(int)}: {@value}, the Datadog Agent's tag limit. */
-  public static final int DEFAULT_MAX_LINKS_JSON_CHARS =
-      CorrelatorConfig.DEFAULT_MAX_LINKS_JSON_CHARS;
+  public static final int DEFAULT_MAX_LINKS_JSON_CHARS = 25_000;
+
+  /** Least value of {@link #withMaxLinksJsonChars(int)}: {@value}, room for one link. */
+  public static final int MIN_LINKS_JSON_CHARS = LinkBudget.MIN_JSON_CHARS;
 
   /** Default of {@link #withExportFlushTimeout(Duration)}: 5 seconds. */
-  public static final Duration DEFAULT_EXPORT_FLUSH_TIMEOUT =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_EXPORT_FLUSH_TIMEOUT_MS);
+  public static final Duration DEFAULT_EXPORT_FLUSH_TIMEOUT = Duration.ofSeconds(5);
 
   /** Default of {@link #withPartitionIdle(Duration)}: 10 seconds. */
-  public static final Duration DEFAULT_PARTITION_IDLE =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_PARTITION_IDLE_MS);
+  public static final Duration DEFAULT_PARTITION_IDLE = Duration.ofSeconds(10);
 
   /** Default of {@link #withWindowIdleClose(Duration)}: 30 seconds. */
-  public static final Duration DEFAULT_WINDOW_IDLE_CLOSE =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_WINDOW_IDLE_CLOSE_MS);
+  public static final Duration DEFAULT_WINDOW_IDLE_CLOSE = Duration.ofSeconds(30);
 
   /** Default of {@link #withMaxFuture(Duration)}: one hour. */
-  public static final Duration DEFAULT_MAX_FUTURE =
-      Duration.ofMillis(CorrelatorConfig.DEFAULT_MAX_FUTURE_MS);
+  public static final Duration DEFAULT_MAX_FUTURE = Duration.ofHours(1);
 
   /** Default of {@link #withExtractFormats(String)}: {@value}. */
   public static final String DEFAULT_EXTRACT_FORMATS = TraceFormats.DEFAULT_EXTRACT_ORDER;
@@ -89,10 +92,24 @@ public final class LinkedAggregations {
 
   private final OpenTelemetry openTelemetry;
   private final LinkOptions options;
+  private final BooleanSupplier exportRoom;
+  private final String spanName;
+  private final Attributes spanAttributes;
+  private final List<String> inputTopics;
 
-  private LinkedAggregations(OpenTelemetry openTelemetry, LinkOptions options) {
+  private LinkedAggregations(
+      OpenTelemetry openTelemetry,
+      LinkOptions options,
+      BooleanSupplier exportRoom,
+      String spanName,
+      Attributes spanAttributes,
+      List<String> inputTopics) {
     this.openTelemetry = openTelemetry;
     this.options = options;
+    this.exportRoom = exportRoom;
+    this.spanName = spanName;
+    this.spanAttributes = spanAttributes;
+    this.inputTopics = inputTopics;
   }
 
   /**
@@ -112,7 +129,85 @@ public final class LinkedAggregations {
             DEFAULT_WINDOW_IDLE_CLOSE.toMillis(),
             DEFAULT_MAX_FUTURE.toMillis(),
             TraceFormats.extractor(DEFAULT_EXTRACT_FORMATS),
-            TraceFormats.injector(DEFAULT_INJECT_FORMATS)));
+            TraceFormats.injector(DEFAULT_INJECT_FORMATS)),
+        () -> true,
+        null,
+        Attributes.empty(),
+        List.of());
+  }
+
+  /**
+   * Whether the span processor has room for a window's spans now: a window is emitted only while it
+   * says so, otherwise emission continues later (a wall-clock punctuation retries), so that no span
+   * is dropped for a full queue. With the batch span processor gated by an {@link ExportQueue}
+   * ({@link ExportQueue#gated}), pass {@code exportQueue::hasRoom}. Default always true: windows
+   * are emitted as soon as they close.
+   *
+   * @param exportRoom asked before each window is emitted, on the stream thread; cheap
+   * @return a copy with the option
+   */
+  public LinkedAggregations withExportRoom(BooleanSupplier exportRoom) {
+    return new LinkedAggregations(
+        openTelemetry,
+        options,
+        requireNonNull(exportRoom, "withExportRoom"),
+        spanName,
+        spanAttributes,
+        inputTopics);
+  }
+
+  /**
+   * The name of every aggregate span (chunk spans: the name and {@code " links"}). Default {@code
+   * "aggregate <name>"}, where name is the aggregation's {@code Named}.
+   *
+   * @param name not blank
+   * @return a copy with the option
+   * @throws IllegalArgumentException naming the option
+   */
+  public LinkedAggregations withSpanName(String name) {
+    requireNonNull(name, "withSpanName");
+    require(!name.isBlank(), "withSpanName must not be blank");
+    return new LinkedAggregations(
+        openTelemetry, options, exportRoom, name, spanAttributes, inputTopics);
+  }
+
+  /**
+   * Attributes added to every aggregate and chunk span, e.g. {@code messaging.destination.name}
+   * (the input topic); the attributes the aggregation sets itself ({@code messaging.system}, {@code
+   * messaging.operation.*}, {@code messaging.consumer.group.name}, {@code correlator.*}) win over
+   * these. Default none.
+   *
+   * @param attributes the attributes
+   * @return a copy with the option
+   */
+  public LinkedAggregations withSpanAttributes(Attributes attributes) {
+    return new LinkedAggregations(
+        openTelemetry,
+        options,
+        exportRoom,
+        spanName,
+        requireNonNull(attributes, "withSpanAttributes"),
+        inputTopics);
+  }
+
+  /**
+   * The topics the aggregated stream reads, when known: after a {@link #groupBy}, each task's
+   * partition of every one of them reports its event-time progress from the start, records or not,
+   * so that a partition held back at start holds the windows open (until {@link
+   * #withPartitionIdle(Duration) idle}) instead of being unknown until its first record. Default
+   * none: a partition reports from its first record.
+   *
+   * @param topics the source topics of the stream
+   * @return a copy with the option
+   */
+  public LinkedAggregations withInputTopics(List<String> topics) {
+    return new LinkedAggregations(
+        openTelemetry,
+        options,
+        exportRoom,
+        spanName,
+        spanAttributes,
+        List.copyOf(requireNonNull(topics, "withInputTopics")));
   }
 
   /**
@@ -231,7 +326,18 @@ public final class LinkedAggregations {
    * @throws IllegalArgumentException naming the option and the accepted values
    */
   public LinkedAggregations withExtractFormats(String formats) {
-    var extractor = formats(() -> TraceFormats.extractor(formats), "withExtractFormats");
+    return withExtractor(formats(() -> TraceFormats.extractor(formats), "withExtractFormats"));
+  }
+
+  /**
+   * How producer span contexts are read from each record's headers, e.g. {@link
+   * TraceFormats#extractor(String)}; default that of {@value #DEFAULT_EXTRACT_FORMATS}.
+   *
+   * @param extractor the extractor
+   * @return a copy with the option
+   */
+  public LinkedAggregations withExtractor(TraceContextExtractor extractor) {
+    requireNonNull(extractor, "withExtractor");
     return with(
         o ->
             new LinkOptions(
@@ -255,7 +361,18 @@ public final class LinkedAggregations {
    * @throws IllegalArgumentException naming the option and the accepted values
    */
   public LinkedAggregations withInjectFormats(String formats) {
-    var injector = formats(() -> TraceFormats.injector(formats), "withInjectFormats");
+    return withInjector(formats(() -> TraceFormats.injector(formats), "withInjectFormats"));
+  }
+
+  /**
+   * How the aggregate span's context is written into each result's headers, e.g. {@link
+   * TraceFormats#injector(String)}; default that of {@value #DEFAULT_INJECT_FORMATS}.
+   *
+   * @param injector the propagator whose {@code inject} writes the headers
+   * @return a copy with the option
+   */
+  public LinkedAggregations withInjector(TextMapPropagator injector) {
+    requireNonNull(injector, "withInjector");
     return with(
         o ->
             new LinkOptions(
@@ -284,18 +401,20 @@ public final class LinkedAggregations {
     requireNonNull(stream, "stream");
     GroupedInternal<K, V> serdes = serdes(grouped);
     return new LinkedGroupedStream<>(
-        this, stream, null, serdes.keySerde(), serdes.valueSerde(), false);
+        this, stream, null, serdes.keySerde(), serdes.valueSerde(), false, null);
   }
 
   /**
    * Groups by a new key, as {@code stream.groupBy(selector, grouped)}: the records are
-   * repartitioned by it (topic {@code <application id>-<name>-repartition}, where name is the
-   * aggregation's {@code Named}), with each upstream partition's event-time progress, so that
-   * windows close by the slowest active upstream partition; links still name the original records.
+   * repartitioned by it (topic {@code <application id>-<name>-repartition}, where name is {@code
+   * grouped}'s name, as the DSL names it, or else the aggregation's {@code Named}), with each
+   * upstream partition's event-time progress, so that windows close by the slowest active upstream
+   * partition; links still name the original records.
    *
    * @param stream the records to aggregate
    * @param selector the new key of a record; null dead-letters the record
-   * @param grouped the new key's and the value's serdes (both required)
+   * @param grouped the new key's and the value's serdes (both required), and optionally the
+   *     repartition's name ({@code Grouped.as(name)})
    * @param <K> input key
    * @param <V> value
    * @param <KR> new key
@@ -320,7 +439,7 @@ public final class LinkedAggregations {
               + " ms) with groupBy");
     }
     return new LinkedGroupedStream<>(
-        this, stream, selector, serdes.keySerde(), serdes.valueSerde(), true);
+        this, stream, selector, serdes.keySerde(), serdes.valueSerde(), true, serdes.name());
   }
 
   OpenTelemetry openTelemetry() {
@@ -329,6 +448,24 @@ public final class LinkedAggregations {
 
   LinkOptions options() {
     return options;
+  }
+
+  /** Whether the span processor has room for a window's spans now. */
+  BooleanSupplier exportRoom() {
+    return exportRoom;
+  }
+
+  /** The aggregate spans' name for an aggregation named {@code name}. */
+  String spanName(String name) {
+    return spanName != null ? spanName : "aggregate " + name;
+  }
+
+  Attributes spanAttributes() {
+    return spanAttributes;
+  }
+
+  List<String> inputTopics() {
+    return inputTopics;
   }
 
   private static <K, V> GroupedInternal<K, V> serdes(Grouped<K, V> grouped) {
@@ -344,7 +481,8 @@ public final class LinkedAggregations {
   }
 
   private LinkedAggregations with(UnaryOperator<LinkOptions> change) {
-    return new LinkedAggregations(openTelemetry, change.apply(options));
+    return new LinkedAggregations(
+        openTelemetry, change.apply(options), exportRoom, spanName, spanAttributes, inputTopics);
   }
 
   private static LinkOptions copy(

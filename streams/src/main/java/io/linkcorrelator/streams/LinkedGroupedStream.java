@@ -26,6 +26,7 @@ public final class LinkedGroupedStream<K, V> {
   private final Serde<K> keySerde;
   private final Serde<V> valueSerde;
   private final boolean repartitions;
+  private final String repartitionName;
 
   LinkedGroupedStream(
       LinkedAggregations linked,
@@ -33,13 +34,15 @@ public final class LinkedGroupedStream<K, V> {
       KeyValueMapper<?, ?, K> selector,
       Serde<K> keySerde,
       Serde<V> valueSerde,
-      boolean repartitions) {
+      boolean repartitions,
+      String repartitionName) {
     this.linked = linked;
     this.stream = stream;
     this.selector = selector;
     this.keySerde = keySerde;
     this.valueSerde = valueSerde;
     this.repartitions = repartitions;
+    this.repartitionName = repartitionName;
   }
 
   /**
@@ -100,6 +103,6 @@ public final class LinkedGroupedStream<K, V> {
 
   private LinkedWindowedStream<K, V> windowed(WindowSpec spec) {
     return new LinkedWindowedStream<>(
-        linked, stream, selector, keySerde, valueSerde, repartitions, spec);
+        linked, stream, selector, keySerde, valueSerde, repartitions, repartitionName, spec);
   }
 }

@@ -3,18 +3,20 @@ package io.linkcorrelator.streams;
 import static java.util.Objects.requireNonNull;
 
 import io.opentelemetry.api.OpenTelemetry;
-import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.common.CompletableResultCode;
-import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.kstream.Aggregator;
 import org.apache.kafka.streams.kstream.Initializer;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Reducer;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
@@ -29,7 +31,8 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * <p>The {@code Named} of an aggregation is required: it names its processors ({@code
  * <name>-capture}, {@code <name>}), its state stores ({@code <name>-contributors}, {@code
  * <name>-windows}, {@code <name>-close-index}, {@code <name>-stream-time}), its repartition topic
- * after a {@code groupBy} ({@code <name>-repartition}) and its spans ({@code aggregate <name>}), so
+ * after a {@code groupBy} ({@code <name>-repartition}, unless {@code Grouped.as} names it) and its
+ * spans ({@code aggregate <name>}, unless {@link LinkedAggregations#withSpanName} names them), so
  * that they stay the same when the topology changes.
  *
  * @param <K> group key
@@ -37,12 +40,16 @@ import org.apache.kafka.streams.state.StoreBuilder;
  */
 public final class LinkedWindowedStream<K, V> {
 
+  /** Instrumentation scope of the spans and metrics: {@value}. */
+  static final String INSTRUMENTATION_NAME = "io.linkcorrelator";
+
   private final LinkedAggregations linked;
   private final KStream<?, ?> stream;
   private final KeyValueMapper<?, ?, K> selector;
   private final Serde<K> keySerde;
   private final Serde<V> valueSerde;
   private final boolean repartitions;
+  private final String repartitionName;
   private final WindowSpec spec;
 
   LinkedWindowedStream(
@@ -52,6 +59,7 @@ public final class LinkedWindowedStream<K, V> {
       Serde<K> keySerde,
       Serde<V> valueSerde,
       boolean repartitions,
+      String repartitionName,
       WindowSpec spec) {
     this.linked = linked;
     this.stream = stream;
@@ -59,6 +67,7 @@ public final class LinkedWindowedStream<K, V> {
     this.keySerde = keySerde;
     this.valueSerde = valueSerde;
     this.repartitions = repartitions;
+    this.repartitionName = repartitionName;
     this.spec = spec;
   }
 
@@ -129,24 +138,27 @@ public final class LinkedWindowedStream<K, V> {
         ((KStream<Object, V>) stream)
             .process(
                 () ->
-                    new LinkCapture<>(grouping, options, repartitions, List.of(), metrics)
+                    new LinkCapture<>(
+                            grouping, options, repartitions, linked.inputTopics(), metrics)
                         .requiringHandler(name),
                 Named.as(name + "-capture"));
     if (repartitions) {
-      captured = captured.repartition(CorrelatorTopology.repartitioned(name + "-repartition"));
+      captured =
+          captured.repartition(
+              repartitioned(repartitionName != null ? repartitionName : name + "-repartition"));
     }
     WindowEmission.Spans spans =
         new WindowEmission.Spans(
-            openTelemetry.getTracer(CorrelatorTopology.INSTRUMENTATION_NAME),
+            openTelemetry.getTracer(INSTRUMENTATION_NAME),
             spec,
             options,
-            "aggregate " + name,
-            Attributes.builder()
+            linked.spanName(name),
+            linked.spanAttributes().toBuilder()
                 .put("messaging.system", "kafka")
                 .put("messaging.operation.type", "process")
                 .put("messaging.operation.name", "aggregate")
                 .build());
-    Supplier<CompletableResultCode> flush = CorrelatorTopology.flush(openTelemetry);
+    Supplier<CompletableResultCode> flush = flush(openTelemetry);
     metrics.exportWaiting(flush != null && options.exportFlushTimeoutMs() > 0);
     WindowStores stores = WindowStores.named(name);
     WindowFold.Factory<Windowed<K>, VA> folds =
@@ -156,6 +168,7 @@ public final class LinkedWindowedStream<K, V> {
             keepsValues ? valueSerde.deserializer() : null,
             initializer,
             aggregator);
+    BooleanSupplier exportRoom = linked.exportRoom();
     ProcessorSupplier<String, Captured, Windowed<K>, VA> window =
         new ProcessorSupplier<>() {
           @Override
@@ -164,10 +177,11 @@ public final class LinkedWindowedStream<K, V> {
                 spans,
                 repartitions,
                 stores,
+                linked.inputTopics(),
                 folds,
                 metrics,
                 new SpanFlush(flush, options.exportFlushTimeoutMs(), metrics::exportWaiting),
-                () -> true);
+                exportRoom);
           }
 
           @Override
@@ -176,6 +190,21 @@ public final class LinkedWindowedStream<K, V> {
           }
         };
     return captured.process(window, Named.as(name));
+  }
+
+  /** The repartition by group key, with {@link Progress} markers multicast to every partition. */
+  static Repartitioned<String, Captured> repartitioned(String name) {
+    return Repartitioned.<String, Captured>as(name)
+        .withKeySerde(Serdes.String())
+        .withStreamPartitioner(ProgressPartitioner.INSTANCE)
+        .withValueSerde(ContributionSerde.INSTANCE);
+  }
+
+  /** The SDK's flush, which results wait for; null when {@code openTelemetry} is not the SDK. */
+  static Supplier<CompletableResultCode> flush(OpenTelemetry openTelemetry) {
+    return openTelemetry instanceof OpenTelemetrySdk sdk
+        ? () -> sdk.getSdkTracerProvider().forceFlush()
+        : null;
   }
 
   /** Reads a {@link Named}'s name, which Kafka keeps protected. */

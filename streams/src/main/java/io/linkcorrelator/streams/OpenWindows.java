@@ -8,10 +8,10 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The open windows ({@value CorrelatorTopology#WINDOWS_STORE}: each (group key, window) with the
- * wall-clock time it took its first record, the aggregate span's start) and the close index
- * ({@value CorrelatorTopology#CLOSE_STORE}: the same windows ordered by the stream time at which
- * they close). A window stays in both until its result has been forwarded.
+ * The open windows ({@code <name>-windows}: each (group key, window) with the wall-clock time it
+ * took its first record, the aggregate span's start) and the close index ({@code
+ * <name>-close-index}: the same windows ordered by the stream time at which they close). A window
+ * stays in both until its result has been forwarded.
  */
 final class OpenWindows {
 

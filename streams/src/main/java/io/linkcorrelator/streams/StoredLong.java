@@ -10,7 +10,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class StoredLong {
 
-  /** The id of the stream time in {@value CorrelatorTopology#STREAM_TIME_STORE}. */
+  /** The id of the stream time in {@code <name>-stream-time}. */
   static final byte STREAM_TIME = 0;
 
   /** The id of the session rule's latest session end in the same store. */

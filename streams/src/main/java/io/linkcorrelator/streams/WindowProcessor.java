@@ -80,16 +80,10 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 
   private long lastPieceEndMs = Long.MIN_VALUE;
 
-  /**
-   * @param spans the spans, with the window rules and link options
-   * @param repartitions whether a repartition precedes the step (stream time is the slowest
-   *     upstream partition's)
-   * @param stores the names of the step's stores
-   * @param folds what a window's result is
-   */
-
   /** The last piece emitted, its results held back until its spans are exported; or null. */
   private Piece<K, V> pending;
+
+  private final List<String> inputTopics;
 
   /**
    * Windows emitted in one call: their results, forwarded once the spans are exported, and their
@@ -98,10 +92,20 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
   private record Piece<K, V>(
       List<Record<K, V>> results, List<Bytes> windows, SpanFlush.Export export) {}
 
+  /**
+   * @param spans the spans, with the window rules and link options
+   * @param repartitions whether a repartition precedes the step (stream time is the slowest
+   *     upstream partition's)
+   * @param stores the names of the step's stores
+   * @param inputTopics the input topics, when known (the contributor log's topic ids follow their
+   *     order; else the order of first sight)
+   * @param folds what a window's result is
+   */
   WindowProcessor(
       WindowEmission.Spans spans,
       boolean repartitions,
       WindowStores stores,
+      List<String> inputTopics,
       WindowFold.Factory<K, V> folds,
       CorrelatorMetrics metrics,
       SpanFlush spanFlush,
@@ -110,6 +114,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     this.options = spans.options();
     this.repartitions = repartitions;
     this.stores = stores;
+    this.inputTopics = inputTopics;
     this.folds = folds;
     this.exportRoom = exportRoom;
     this.spanFlush = spanFlush;
@@ -125,7 +130,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
         new ContributorLog(
             context.getStateStore(stores.log()),
             context.getStateStore(stores.streamTime()),
-            List.of()); // topic ids in order of first sight
+            inputTopics);
     this.pending = null; // a task revived after a rollback re-inits: its held results are gone
     this.windows =
         new OpenWindows(

@@ -183,7 +183,7 @@ class ContributionSerdeTest {
   }
 
   private static Bytes value(double value) {
-    return Bytes.wrap(SummaryFold.value(value));
+    return Bytes.wrap(java.nio.ByteBuffer.allocate(Double.BYTES).putDouble(value).array());
   }
 
   private static Contribution contribution(Bytes value) {

@@ -1,10 +1,9 @@
 package io.linkcorrelator.streams;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.streams.LinkedHarness.T0;
+import static io.linkcorrelator.streams.LinkedHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.linkcorrelator.schemas.WindowResult;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,24 +22,19 @@ class EmissionTest {
 
   @TempDir Path stateDir;
 
-  private static CorrelatorConfig config() {
-    return CorrelatorConfig.builder()
-        .applicationId("emission")
-        .inputTopics("events")
-        .outputTopic("results")
-        .window(WindowSpec.tumbling(Duration.ofSeconds(10), Duration.ZERO))
-        .build();
+  private static WindowSpec window() {
+    return WindowSpec.tumbling(Duration.ofSeconds(10), Duration.ZERO);
   }
 
   @Test
   void aBurstOfClosingWindowsIsEmittedInBoundedPiecesContinuedByThePunctuator() {
     int windows = 2 * WindowProcessor.MAX_WINDOWS_PER_CALL + 50;
-    try (CorrelatorHarness harness = new CorrelatorHarness(config(), stateDir)) {
+    try (LinkedHarness harness = new LinkedHarness(window(), stateDir)) {
       for (int i = 0; i < windows; i++) {
         harness.send("key-" + i, T0 + 1, traced(i));
       }
       harness.send("closer", T0 + 60_000, traced(9_999));
-      List<TestRecord<String, WindowResult>> results = new ArrayList<>(harness.results());
+      List<TestRecord<String, Long>> results = new ArrayList<>(harness.results());
       assertThat(results).as("one piece per call").hasSize(WindowProcessor.MAX_WINDOWS_PER_CALL);
 
       harness.driver.advanceWallClockTime(Duration.ofSeconds(1));
@@ -59,13 +53,12 @@ class EmissionTest {
 
   @Test
   void aWindowThatCannotBeEmittedIsCountedAndNeverBlocksTheWindowsBehindIt() {
-    try (CorrelatorHarness harness = new CorrelatorHarness(config(), stateDir)) {
+    try (LinkedHarness harness = new LinkedHarness(window(), stateDir)) {
       harness.send("A", T0 + 1, traced(1));
       harness.send("B", T0 + 2, traced(2));
       // A corrupt contributor in A's window: its emission fails.
-      KeyValueStore<Bytes, byte[]> log =
-          harness.driver.getKeyValueStore(CorrelatorTopology.LOG_STORE);
-      // topic id 0: "events", the first (and only) input topic by name
+      KeyValueStore<Bytes, byte[]> log = harness.driver.getKeyValueStore(LinkedHarness.LOG_STORE);
+      // topic id 0: "events", the first (and only) topic
       log.put(StateKeys.log(StateKeys.groupKey("A"), T0 + 3, 0, 99, 0), new byte[] {(byte) 0xFF});
 
       harness.send("C", T0 + 10_001, traced(3)); // closes [T0, T0 + 10 s) of A and B
@@ -81,8 +74,8 @@ class EmissionTest {
   @Test
   void aPieceEndsWhereTheSpanQueueHasNoRoomAndThePunctuatorGoesOnOnceItHas() {
     AtomicInteger room = new AtomicInteger(3); // windows the span processor has room for
-    try (CorrelatorHarness harness =
-        new CorrelatorHarness(config(), stateDir, () -> room.getAndDecrement() > 0)) {
+    try (LinkedHarness harness =
+        new LinkedHarness(window(), stateDir, () -> room.getAndDecrement() > 0)) {
       for (int i = 0; i < 10; i++) {
         harness.send("key-" + i, T0 + 1, traced(i));
       }

@@ -124,7 +124,7 @@ class LinkedAggregationsIT {
       long base = System.currentTimeMillis() - 120_000;
       List<Sent> sent = new ArrayList<>();
       for (int i = 1; i <= 80; i++) {
-        sent.add(new Sent("k" + i % 3, base + i * 70L, CorrelatorHarness.spanId(i)));
+        sent.add(new Sent("k" + i % 3, base + i * 70L, LinkedHarness.spanId(i)));
       }
 
       StreamsBuilder builder = new StreamsBuilder();
@@ -229,7 +229,7 @@ class LinkedAggregationsIT {
             .headers()
             .add(
                 "traceparent",
-                ("00-" + CorrelatorHarness.traceId(id) + "-" + record.spanId() + "-01")
+                ("00-" + LinkedHarness.traceId(id) + "-" + record.spanId() + "-01")
                     .getBytes(StandardCharsets.UTF_8));
         producer.send(message);
       }

@@ -1,8 +1,8 @@
 package io.linkcorrelator.streams;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.spanId;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.streams.LinkedHarness.T0;
+import static io.linkcorrelator.streams.LinkedHarness.spanId;
+import static io.linkcorrelator.streams.LinkedHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,7 +1,7 @@
 package io.linkcorrelator.streams;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.streams.LinkedHarness.T0;
+import static io.linkcorrelator.streams.LinkedHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -35,14 +35,7 @@ class StateLifecycleTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("windows")
   void closingEveryWindowOfAKeyFreesAllOfItsState(WindowSpec window) {
-    CorrelatorConfig config =
-        CorrelatorConfig.builder()
-            .applicationId("state")
-            .inputTopics("events")
-            .outputTopic("results")
-            .window(window)
-            .build();
-    try (CorrelatorHarness harness = new CorrelatorHarness(config, stateDir)) {
+    try (LinkedHarness harness = new LinkedHarness(window, stateDir)) {
       int sent = 0;
       for (int i = 0; i < 200; i++) {
         // Two keys, bursts and gaps, some records out of order within grace.
@@ -50,7 +43,7 @@ class StateLifecycleTest {
         harness.send(i % 2 == 0 ? "a" : "b", time, traced(i));
         sent++;
       }
-      assertThat(entries(harness, CorrelatorTopology.LOG_STORE)).isNotEmpty();
+      assertThat(entries(harness, LinkedHarness.LOG_STORE)).isNotEmpty();
 
       harness.send("z", T0 + 10_000_000, traced(1_000));
 
@@ -61,16 +54,16 @@ class StateLifecycleTest {
                   + harness.counter("correlator.records", "linked"))
           .isEqualTo(sent + 1);
       assertThat(
-              entries(harness, CorrelatorTopology.LOG_STORE).stream()
+              entries(harness, LinkedHarness.LOG_STORE).stream()
                   .map(e -> StateKeys.groupKeyOfLog(e.key)))
           .containsExactly("z");
-      assertThat(keysOf(harness, CorrelatorTopology.WINDOWS_STORE)).containsOnly("z");
-      assertThat(entries(harness, CorrelatorTopology.CLOSE_STORE))
-          .hasSameSizeAs(entries(harness, CorrelatorTopology.WINDOWS_STORE));
+      assertThat(keysOf(harness, LinkedHarness.WINDOWS_STORE)).containsOnly("z");
+      assertThat(entries(harness, LinkedHarness.CLOSE_STORE))
+          .hasSameSizeAs(entries(harness, LinkedHarness.WINDOWS_STORE));
     }
   }
 
-  private static List<KeyValue<Bytes, byte[]>> entries(CorrelatorHarness harness, String store) {
+  private static List<KeyValue<Bytes, byte[]>> entries(LinkedHarness harness, String store) {
     KeyValueStore<Bytes, byte[]> kv = harness.driver.getKeyValueStore(store);
     List<KeyValue<Bytes, byte[]>> entries = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> all = kv.all()) {
@@ -79,7 +72,7 @@ class StateLifecycleTest {
     return entries;
   }
 
-  private static List<String> keysOf(CorrelatorHarness harness, String store) {
+  private static List<String> keysOf(LinkedHarness harness, String store) {
     return entries(harness, store).stream().map(e -> StateKeys.groupKeyOfWindow(e.key)).toList();
   }
 }

@@ -1,10 +1,11 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.headers;
+import static io.linkcorrelator.app.CorrelatorHarness.T0;
+import static io.linkcorrelator.app.CorrelatorHarness.headers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.linkcorrelator.streams.WindowSpec;
 import io.linkcorrelator.streams.propagation.KafkaHeadersSetter;
 import io.linkcorrelator.streams.propagation.Sampling;
 import io.linkcorrelator.streams.propagation.TraceContext;

@@ -1,12 +1,18 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
+import static io.linkcorrelator.app.CorrelatorHarness.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.Order;
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.schemas.WindowType;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.DeadLetterHandler;
+import io.linkcorrelator.streams.DeterministicIds;
+import io.linkcorrelator.streams.LinkedAggregations;
+import io.linkcorrelator.streams.LinkedGroupedStream;
+import io.linkcorrelator.streams.LinkedWindowedStream;
+import io.linkcorrelator.streams.WindowSpec;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -206,7 +212,7 @@ class DslDifferentialTest {
    */
   private static List<Integer> definition(
       WindowSpec spec, Window window, List<Event> events, TreeSet<Integer> dropped) {
-    long closeTime = spec.closeTime(T0 + window.end());
+    long closeTime = T0 + window.end() + spec.gapMs() + spec.graceMs();
     List<Integer> ids = new ArrayList<>();
     long streamTime = Long.MIN_VALUE;
     for (Event event : events) {
@@ -264,7 +270,7 @@ class DslDifferentialTest {
               grouped
                   .windowedBy(
                       SlidingWindows.ofTimeDifferenceAndGrace(
-                          Duration.ofMillis(spec.slidingDifferenceMs()), grace))
+                          Duration.ofMillis(spec.sizeMs() - 1), grace))
                   .aggregate(() -> "", (k, v, agg) -> agg + "," + v, uncached());
           case SESSION ->
               grouped
@@ -489,7 +495,7 @@ class DslDifferentialTest {
             case SLIDING ->
                 grouped.windowedBy(
                     SlidingWindows.ofTimeDifferenceAndGrace(
-                        Duration.ofMillis(spec.slidingDifferenceMs()), grace));
+                        Duration.ofMillis(spec.sizeMs() - 1), grace));
             case SESSION ->
                 grouped.windowedBy(
                     SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(spec.gapMs()), grace));

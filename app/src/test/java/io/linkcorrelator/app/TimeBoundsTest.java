@@ -1,9 +1,10 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.app.CorrelatorHarness.T0;
+import static io.linkcorrelator.app.CorrelatorHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.linkcorrelator.streams.WindowSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.stream.Stream;

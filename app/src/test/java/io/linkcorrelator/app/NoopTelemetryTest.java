@@ -1,9 +1,12 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.DeadLetterHandler;
+import io.linkcorrelator.streams.DeterministicIds;
+import io.linkcorrelator.streams.WindowSpec;
 import io.opentelemetry.api.OpenTelemetry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,6 +42,8 @@ class NoopTelemetryTest {
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "noop");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
     try (TopologyTestDriver driver =
         new TopologyTestDriver(CorrelatorTopology.build(config, OpenTelemetry.noop()), props)) {
       var input =

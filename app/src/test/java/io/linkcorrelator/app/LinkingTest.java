@@ -1,15 +1,16 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.headers;
-import static io.linkcorrelator.streams.CorrelatorHarness.spanId;
-import static io.linkcorrelator.streams.CorrelatorHarness.traceId;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.app.CorrelatorHarness.T0;
+import static io.linkcorrelator.app.CorrelatorHarness.headers;
+import static io.linkcorrelator.app.CorrelatorHarness.spanId;
+import static io.linkcorrelator.app.CorrelatorHarness.traceId;
+import static io.linkcorrelator.app.CorrelatorHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.Order;
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.WindowSpec;
 import io.linkcorrelator.streams.propagation.KafkaHeadersGetter;
 import io.linkcorrelator.streams.propagation.TraceStates;
 import io.opentelemetry.api.common.AttributeKey;

@@ -1,7 +1,5 @@
 package io.linkcorrelator.streams;
 
-import io.linkcorrelator.schemas.WindowResult;
-import io.linkcorrelator.serdes.AvroSerde;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -14,6 +12,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
@@ -21,38 +20,53 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
+import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
- * A correlator on TopologyTestDriver with an in-memory OpenTelemetry SDK (deterministic ids,
- * default span limits): feed records with fixed timestamps, read results, spans and counters.
+ * A linked count by record key ({@link LinkedAggregations}, named {@value #NAME}) on
+ * TopologyTestDriver with an in-memory OpenTelemetry SDK (deterministic ids, default span limits):
+ * feed records with fixed timestamps to {@code events}, read each result's group key, spans and
+ * counters.
  */
-final class CorrelatorHarness implements AutoCloseable {
+final class LinkedHarness implements AutoCloseable {
 
   static final long T0 = Instant.parse("2026-11-26T10:00:00Z").toEpochMilli();
 
-  static final String DEAD_LETTERS = "dead-letters";
+  static final String NAME = "correlator";
 
-  final CorrelatorConfig config;
+  static final String LOG_STORE = NAME + "-contributors";
+
+  static final String WINDOWS_STORE = NAME + "-windows";
+
+  static final String CLOSE_STORE = NAME + "-close-index";
+
   final InMemorySpanExporter spans = InMemorySpanExporter.create();
   final InMemoryMetricReader metrics = InMemoryMetricReader.create();
   final OpenTelemetrySdk openTelemetry;
   final TopologyTestDriver driver;
-  final TestOutputTopic<String, WindowResult> output;
+  final TestOutputTopic<String, Long> output;
 
-  CorrelatorHarness(CorrelatorConfig config, Path stateDir) {
-    this(config, stateDir, () -> true);
+  LinkedHarness(WindowSpec window, Path stateDir) {
+    this(window, stateDir, () -> true);
   }
 
   /** With {@code exportRoom} standing in for the span processor's room ({@link ExportQueue}). */
-  CorrelatorHarness(CorrelatorConfig config, Path stateDir, BooleanSupplier exportRoom) {
-    this.config = config;
+  LinkedHarness(WindowSpec window, Path stateDir, BooleanSupplier exportRoom) {
     this.openTelemetry =
         OpenTelemetrySdk.builder()
             .setTracerProvider(
@@ -62,56 +76,62 @@ final class CorrelatorHarness implements AutoCloseable {
                     .build())
             .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
             .build();
+    StreamsBuilder builder = new StreamsBuilder();
+    LinkedGroupedStream<String, byte[]> grouped =
+        LinkedAggregations.with(openTelemetry)
+            .withExportRoom(exportRoom)
+            .groupByKey(
+                builder.stream("events", Consumed.with(Serdes.String(), Serdes.ByteArray())),
+                Grouped.with(Serdes.String(), Serdes.ByteArray()));
+    windowed(grouped, window)
+        .count(Named.as(NAME))
+        .selectKey((windowed, count) -> windowed.key())
+        .to("results", Produced.with(Serdes.String(), Serdes.Long()));
     Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "linked");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    // As the application runs it: bad records are logged, dead-lettered, and skipped.
     props.put(
         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
-    props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, DEAD_LETTERS);
-    this.driver =
-        new TopologyTestDriver(CorrelatorTopology.build(config, openTelemetry, exportRoom), props);
+    this.driver = new TopologyTestDriver(builder.build(), props);
     this.output =
-        driver.createOutputTopic(
-            config.outputTopic(),
-            new StringDeserializer(),
-            AvroSerde.of(WindowResult.class).deserializer());
+        driver.createOutputTopic("results", new StringDeserializer(), new LongDeserializer());
   }
 
-  TestInputTopic<String, byte[]> input(String topic) {
-    return driver.createInputTopic(topic, new StringSerializer(), new ByteArraySerializer());
+  private static LinkedWindowedStream<String, byte[]> windowed(
+      LinkedGroupedStream<String, byte[]> grouped, WindowSpec window) {
+    Duration grace = Duration.ofMillis(window.graceMs());
+    return switch (window.type()) {
+      case TUMBLING, HOPPING ->
+          grouped.windowedBy(
+              TimeWindows.ofSizeAndGrace(Duration.ofMillis(window.sizeMs()), grace)
+                  .advanceBy(Duration.ofMillis(window.advanceMs())));
+      case SLIDING ->
+          grouped.windowedBy(
+              SlidingWindows.ofTimeDifferenceAndGrace(
+                  Duration.ofMillis(window.sizeMs() - 1), grace));
+      case SESSION ->
+          grouped.windowedBy(
+              SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(window.gapMs()), grace));
+      default -> throw new IllegalArgumentException("window type " + window.type());
+    };
   }
 
-  /** Sends to the first input topic. */
   void send(String key, long timestamp, Headers headers) {
-    send(
-        config.inputTopics().get(0), key, "v".getBytes(StandardCharsets.UTF_8), timestamp, headers);
+    driver
+        .createInputTopic("events", new StringSerializer(), new ByteArraySerializer())
+        .pipeInput(new TestRecord<>(key, "v".getBytes(StandardCharsets.UTF_8), headers, timestamp));
   }
 
-  void send(String topic, String key, byte[] value, long timestamp, Headers headers) {
-    input(topic).pipeInput(new TestRecord<>(key, value, headers, timestamp));
-  }
-
-  /**
-   * Lets {@code correlator.partition.idle.ms} of wall-clock time pass: after a repartition, an
-   * upstream partition that has stopped moving (and, on a first start, the wait for every upstream
-   * partition to report) no longer holds the windows.
-   */
-  void letSilentPartitionsGoIdle() {
-    driver.advanceWallClockTime(java.time.Duration.ofMillis(config.partitionIdleMs()));
-  }
-
-  List<TestRecord<String, WindowResult>> results() {
+  /** The results since the last call, keyed by group key. */
+  List<TestRecord<String, Long>> results() {
     return output.readRecordsToList();
   }
 
-  List<SpanData> spans() {
-    return spans.getFinishedSpanItems();
-  }
-
   List<SpanData> aggregateSpans() {
-    return spans().stream().filter(span -> span.getParentSpanContext().isValid() == false).toList();
+    return spans.getFinishedSpanItems().stream()
+        .filter(span -> !span.getParentSpanContext().isValid())
+        .toList();
   }
 
   long counter(String name, String outcome) {
@@ -133,7 +153,9 @@ final class CorrelatorHarness implements AutoCloseable {
 
   /** W3C headers for a producer span numbered {@code n} (ids derived from n). */
   static Headers traced(int n) {
-    return headers("traceparent", traceparent(n));
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("traceparent", traceparent(n).getBytes(StandardCharsets.UTF_8));
+    return headers;
   }
 
   static String traceId(int n) {
@@ -146,14 +168,6 @@ final class CorrelatorHarness implements AutoCloseable {
 
   static String traceparent(int n) {
     return "00-" + traceId(n) + "-" + spanId(n) + "-01";
-  }
-
-  static Headers headers(String... keyValues) {
-    RecordHeaders headers = new RecordHeaders();
-    for (int i = 0; i < keyValues.length; i += 2) {
-      headers.add(keyValues[i], keyValues[i + 1].getBytes(StandardCharsets.UTF_8));
-    }
-    return headers;
   }
 
   @Override

@@ -1,12 +1,13 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.app.CorrelatorHarness.T0;
+import static io.linkcorrelator.app.CorrelatorHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.linkcorrelator.schemas.Order;
 import io.linkcorrelator.schemas.WindowResult;
+import io.linkcorrelator.streams.WindowSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

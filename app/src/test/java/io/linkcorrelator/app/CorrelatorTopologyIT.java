@@ -1,4 +1,4 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,9 @@ import io.linkcorrelator.embedded.OtlpReceiver;
 import io.linkcorrelator.embedded.ReceivedSpan;
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.DeadLetterHandler;
+import io.linkcorrelator.streams.DeterministicIds;
+import io.linkcorrelator.streams.WindowSpec;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
@@ -92,6 +95,10 @@ class CorrelatorTopologyIT {
       props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
       props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
       props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+      // As the application runs it (AppConfig): bad and late records are dead-lettered.
+      props.put(
+          StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+          DeadLetterHandler.class.getName());
 
       try (OpenTelemetrySdk openTelemetry =
               OpenTelemetrySdk.builder()

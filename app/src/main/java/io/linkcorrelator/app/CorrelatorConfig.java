@@ -1,7 +1,9 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import static java.util.Objects.requireNonNull;
 
+import io.linkcorrelator.streams.LinkedAggregations;
+import io.linkcorrelator.streams.WindowSpec;
 import io.linkcorrelator.streams.propagation.TraceContextExtractor;
 import io.linkcorrelator.streams.propagation.TraceFormats;
 import io.opentelemetry.context.propagation.TextMapPropagator;
@@ -17,13 +19,15 @@ import org.apache.avro.Schema;
 public final class CorrelatorConfig {
 
   /** Default links per exported span: {@value}, OpenTelemetry's default span link limit. */
-  public static final int DEFAULT_MAX_LINKS_PER_SPAN = 128;
+  public static final int DEFAULT_MAX_LINKS_PER_SPAN =
+      LinkedAggregations.DEFAULT_MAX_LINKS_PER_SPAN;
 
   /**
    * Default budget of the JSON the Datadog Agent builds from a span's links for its {@code
    * _dd.span_links} tag: {@value} characters, above which the Agent truncates the tag.
    */
-  public static final int DEFAULT_MAX_LINKS_JSON_CHARS = 25_000;
+  public static final int DEFAULT_MAX_LINKS_JSON_CHARS =
+      LinkedAggregations.DEFAULT_MAX_LINKS_JSON_CHARS;
 
   /** Default of {@code correlator.export.flush.timeout.ms}: {@value}. */
   public static final long DEFAULT_EXPORT_FLUSH_TIMEOUT_MS = 5_000L;
@@ -63,7 +67,6 @@ public final class CorrelatorConfig {
   private final long windowIdleCloseMs;
   private final TraceContextExtractor extractor;
   private final TextMapPropagator injector;
-  private final LinkOptions linkOptions;
 
   private CorrelatorConfig(Builder b) {
     this.applicationId = required(b.applicationId, "application.id");
@@ -93,10 +96,10 @@ public final class CorrelatorConfig {
           "correlator.links.per.span.max must be >= 1, got " + b.maxLinksPerSpan);
     }
     this.maxLinksPerSpan = b.maxLinksPerSpan;
-    if (b.maxLinksJsonChars < LinkBudget.MIN_JSON_CHARS) {
+    if (b.maxLinksJsonChars < LinkedAggregations.MIN_LINKS_JSON_CHARS) {
       throw new IllegalArgumentException(
           "correlator.links.json.max.chars must be >= "
-              + LinkBudget.MIN_JSON_CHARS
+              + LinkedAggregations.MIN_LINKS_JSON_CHARS
               + " (room for one link), got "
               + b.maxLinksJsonChars);
     }
@@ -134,16 +137,6 @@ public final class CorrelatorConfig {
     }
     this.extractor = requireNonNull(b.extractor, "correlator.trace.extract");
     this.injector = requireNonNull(b.injector, "correlator.trace.inject");
-    this.linkOptions =
-        new LinkOptions(
-            maxLinksPerSpan,
-            maxLinksJsonChars,
-            exportFlushTimeoutMs,
-            partitionIdleMs,
-            windowIdleCloseMs,
-            maxFutureMs,
-            extractor,
-            injector);
   }
 
   private static ValueFormat valueFormat(ValueFormat set, Schema schema, boolean readsField) {
@@ -357,11 +350,6 @@ public final class CorrelatorConfig {
    */
   public TextMapPropagator injector() {
     return injector;
-  }
-
-  /** The options of linking, as the window step reads them. */
-  LinkOptions linkOptions() {
-    return linkOptions;
   }
 
   /** Builds a {@link CorrelatorConfig}. */

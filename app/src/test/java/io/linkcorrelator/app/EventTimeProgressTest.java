@@ -1,9 +1,11 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.headers;
+import static io.linkcorrelator.app.CorrelatorHarness.headers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.WindowResult;
+import io.linkcorrelator.streams.DeadLetterHandler;
+import io.linkcorrelator.streams.WindowSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * every topic's partition 0, so two input topics stand for two upstream partitions.
  */
 class EventTimeProgressTest {
+
+  /** How often the library's capture reports a source partition's progress at most. */
+  private static final Duration PROGRESS_EVERY = Duration.ofMillis(200);
 
   /** A minute boundary, long before the driver's wall clock. */
   private static final long T0 = 1_699_999_980_000L;
@@ -85,7 +90,7 @@ class EventTimeProgressTest {
   void aPartitionWithoutRecordsHoldsTheWindowsUntilItIsIdle() {
     try (CorrelatorHarness harness = new CorrelatorHarness(regrouped().build(), stateDir)) {
       // The capture step reports every partition it reads, records or not.
-      harness.driver.advanceWallClockTime(LinkCapture.PROGRESS_EVERY);
+      harness.driver.advanceWallClockTime(PROGRESS_EVERY);
       send(harness, "fast", "a", T0 + 1);
       send(harness, "fast", "b", T0 + 120_000);
       harness.driver.advanceWallClockTime(Duration.ofMillis(IDLE_MS - 1_000));
@@ -111,7 +116,7 @@ class EventTimeProgressTest {
   @Test
   void aLateRecordOfARegroupedTopologyIsDeadLetteredNamingTheOriginalMessage() {
     try (CorrelatorHarness harness = new CorrelatorHarness(regrouped().build(), stateDir)) {
-      harness.driver.advanceWallClockTime(LinkCapture.PROGRESS_EVERY);
+      harness.driver.advanceWallClockTime(PROGRESS_EVERY);
       send(harness, "fast", "a", T0 + 1);
       send(harness, "fast", "b", T0 + 120_000);
       harness.driver.advanceWallClockTime(Duration.ofMillis(IDLE_MS));

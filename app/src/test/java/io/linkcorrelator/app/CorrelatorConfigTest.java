@@ -1,10 +1,11 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.linkcorrelator.schemas.Order;
 import io.linkcorrelator.schemas.WindowType;
+import io.linkcorrelator.streams.WindowSpec;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -1,12 +1,13 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.spanId;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.app.CorrelatorHarness.T0;
+import static io.linkcorrelator.app.CorrelatorHarness.spanId;
+import static io.linkcorrelator.app.CorrelatorHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.schemas.WindowType;
+import io.linkcorrelator.streams.WindowSpec;
 import io.opentelemetry.sdk.trace.data.LinkData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.linkcorrelator.serdes.AvroSerde;
-import io.linkcorrelator.streams.CorrelatorMetrics.Outcome;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.List;
@@ -20,6 +19,9 @@ import org.apache.kafka.common.errors.SerializationException;
  * ValueFormat}. Paths are resolved once, at start; each record's value is decoded at most once.
  */
 final class ValueFields {
+
+  private static final String INVALID_VALUE = "invalid_value";
+  private static final String INVALID_KEY = "invalid_key";
 
   private ValueFields() {}
 
@@ -37,14 +39,18 @@ final class ValueFields {
 
   /** A value that cannot be read: the outcome it counts as and the reason for its dead letter. */
   static final class UnreadableValue extends RuntimeException {
-    private final Outcome outcome;
+    private final String outcome;
 
-    UnreadableValue(Outcome outcome, String reason) {
+    /**
+     * @param outcome {@code invalid_value} or {@code invalid_key}, as counted in {@code
+     *     correlator.records}
+     */
+    UnreadableValue(String outcome, String reason) {
       super(reason, null, false, false);
       this.outcome = outcome;
     }
 
-    Outcome outcome() {
+    String outcome() {
       return outcome;
     }
   }
@@ -112,7 +118,7 @@ final class ValueFields {
       try {
         record = values.deserialize(topic, value);
       } catch (SerializationException e) {
-        throw new UnreadableValue(Outcome.INVALID_VALUE, e.getMessage());
+        throw new UnreadableValue(INVALID_VALUE, e.getMessage());
       }
       Object key = group == null ? null : group.read(record);
       Object number = aggregate == null ? null : aggregate.read(record);
@@ -197,12 +203,12 @@ final class ValueFields {
       try {
         root = JSON.readTree(value);
       } catch (JsonProcessingException e) {
-        throw new UnreadableValue(Outcome.INVALID_VALUE, "not JSON: " + e.getOriginalMessage());
+        throw new UnreadableValue(INVALID_VALUE, "not JSON: " + e.getOriginalMessage());
       } catch (IOException e) {
-        throw new UnreadableValue(Outcome.INVALID_VALUE, "not JSON: " + e.getMessage());
+        throw new UnreadableValue(INVALID_VALUE, "not JSON: " + e.getMessage());
       }
       if (root == null || root.isMissingNode()) {
-        throw new UnreadableValue(Outcome.INVALID_VALUE, "not JSON: empty value");
+        throw new UnreadableValue(INVALID_VALUE, "not JSON: empty value");
       }
       return new Fields(
           group == null ? null : groupKey(root.at(group)),
@@ -223,7 +229,7 @@ final class ValueFields {
         return numberKey(node);
       }
       throw new UnreadableValue(
-          Outcome.INVALID_KEY,
+          INVALID_KEY,
           "value field "
               + groupPath
               + " is "
@@ -233,11 +239,11 @@ final class ValueFields {
 
     private double number(JsonNode node) {
       if (node.isMissingNode()) {
-        throw new UnreadableValue(Outcome.INVALID_VALUE, "no field " + aggregatePath);
+        throw new UnreadableValue(INVALID_VALUE, "no field " + aggregatePath);
       }
       if (!node.isNumber()) {
         throw new UnreadableValue(
-            Outcome.INVALID_VALUE,
+            INVALID_VALUE,
             "field "
                 + aggregatePath
                 + " is "
@@ -249,7 +255,7 @@ final class ValueFields {
       double number = node.doubleValue();
       if (!Double.isFinite(number)) {
         throw new UnreadableValue(
-            Outcome.INVALID_VALUE, "field " + aggregatePath + " is out of the range of a double");
+            INVALID_VALUE, "field " + aggregatePath + " is out of the range of a double");
       }
       return number;
     }
@@ -267,7 +273,7 @@ final class ValueFields {
     double value = node.doubleValue();
     if (!Double.isFinite(value)) {
       throw new UnreadableValue(
-          Outcome.INVALID_KEY, "value field is a number out of the range of a double");
+          INVALID_KEY, "value field is a number out of the range of a double");
     }
     BigDecimal decimal = BigDecimal.valueOf(value).stripTrailingZeros();
     return decimal.scale() < 0 ? decimal.toBigIntegerExact().toString() : decimal.toPlainString();

@@ -1,11 +1,12 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
-import static io.linkcorrelator.streams.CorrelatorHarness.T0;
-import static io.linkcorrelator.streams.CorrelatorHarness.traced;
+import static io.linkcorrelator.app.CorrelatorHarness.T0;
+import static io.linkcorrelator.app.CorrelatorHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.WindowSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

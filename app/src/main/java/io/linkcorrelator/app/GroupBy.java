@@ -1,4 +1,4 @@
-package io.linkcorrelator.streams;
+package io.linkcorrelator.app;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,0 +1,91 @@
+package io.linkcorrelator.app;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.apache.avro.generic.GenericFixed;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+
+/**
+ * Group keys as text that keeps every byte: bytes that are valid UTF-8 read as themselves; any
+ * other bytes, and text that itself starts with {@value #BINARY_PREFIX}, become {@value
+ * #BINARY_PREFIX} and the standard Base64 of the bytes. Two different byte strings never give the
+ * same key, and the output record, the span attribute {@code correlator.group_key} and the state
+ * stores all show the same text.
+ */
+final class GroupKeys {
+
+  /** Prefix of a group key that is Base64 of bytes which are not (plain) UTF-8: {@value}. */
+  static final String BINARY_PREFIX = "base64:";
+
+  private GroupKeys() {}
+
+  /** The group key of these bytes; null for null. */
+  static String of(byte[] bytes) {
+    if (bytes == null) {
+      return null;
+    }
+    String text = utf8(bytes);
+    if (text != null && !text.startsWith(BINARY_PREFIX)) {
+      return text;
+    }
+    return BINARY_PREFIX + Base64.getEncoder().encodeToString(bytes);
+  }
+
+  /** The bytes a group key was made of: the inverse of {@link #of(byte[])}. */
+  static byte[] bytes(String key) {
+    return key.startsWith(BINARY_PREFIX)
+        ? Base64.getDecoder().decode(key.substring(BINARY_PREFIX.length()))
+        : key.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The group key of a value field: strings and numbers as their text, {@code bytes} and {@code
+   * fixed} by their bytes; null for null.
+   */
+  static String ofField(Object field) {
+    if (field == null) {
+      return null;
+    }
+    if (field instanceof ByteBuffer buffer) {
+      ByteBuffer copy = buffer.duplicate();
+      byte[] bytes = new byte[copy.remaining()];
+      copy.get(bytes);
+      return of(bytes);
+    }
+    if (field instanceof GenericFixed fixed) {
+      return of(fixed.bytes());
+    }
+    return of(field.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The bytes of the last header named {@code name} (in any case), or null when there is none. */
+  static byte[] lastHeader(Headers headers, String name) {
+    byte[] last = null;
+    for (Header header : headers) {
+      if (name.equalsIgnoreCase(header.key())) {
+        last = header.value() == null ? new byte[0] : header.value();
+      }
+    }
+    return last;
+  }
+
+  private static String utf8(byte[] bytes) {
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    try {
+      CharBuffer chars = decoder.decode(ByteBuffer.wrap(bytes));
+      return chars.toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+}
