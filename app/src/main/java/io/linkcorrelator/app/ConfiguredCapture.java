@@ -1,5 +1,6 @@
 package io.linkcorrelator.app;
 
+import io.linkcorrelator.streams.GroupKeys;
 import io.linkcorrelator.streams.InvalidRecordException;
 import io.linkcorrelator.streams.propagation.TraceContextExtractor;
 import io.opentelemetry.api.OpenTelemetry;
@@ -91,7 +92,7 @@ final class ConfiguredCapture implements Processor<byte[], byte[], String, Obser
     return switch (groupBy.source()) {
       case RECORD_KEY -> GroupKeys.of(record.key());
       case HEADER -> {
-        byte[] header = GroupKeys.lastHeader(record.headers(), groupBy.name());
+        byte[] header = GroupKeySources.lastHeader(record.headers(), groupBy.name());
         yield header == null || header.length == 0 ? null : GroupKeys.of(header);
       }
       case VALUE_FIELD -> fields.groupKey();

@@ -1,5 +1,6 @@
 package io.linkcorrelator.app;
 
+import io.linkcorrelator.streams.GroupKeys;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 

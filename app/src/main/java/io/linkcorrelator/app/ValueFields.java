@@ -123,7 +123,7 @@ final class ValueFields {
       Object key = group == null ? null : group.read(record);
       Object number = aggregate == null ? null : aggregate.read(record);
       return new Fields(
-          GroupKeys.ofField(key), number instanceof Number n ? n.doubleValue() : null);
+          GroupKeySources.ofField(key), number instanceof Number n ? n.doubleValue() : null);
     }
   }
 

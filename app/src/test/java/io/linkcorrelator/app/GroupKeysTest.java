@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.serdes.AvroSerde;
+import io.linkcorrelator.streams.GroupKeys;
 import io.linkcorrelator.streams.WindowSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -13,17 +13,22 @@ import java.util.Base64;
  * other bytes, and text that itself starts with {@value #BINARY_PREFIX}, become {@value
  * #BINARY_PREFIX} and the standard Base64 of the bytes. Two different byte strings never give the
  * same key, and the output record, the span attribute {@code correlator.group_key} and the state
- * stores all show the same text.
+ * stores all show the same text. {@link DeterministicIds#forWindow} takes this text.
  */
-final class GroupKeys {
+public final class GroupKeys {
 
   /** Prefix of a group key that is Base64 of bytes which are not (plain) UTF-8: {@value}. */
-  static final String BINARY_PREFIX = "base64:";
+  public static final String BINARY_PREFIX = "base64:";
 
   private GroupKeys() {}
 
-  /** The group key of these bytes; null for null. */
-  static String of(byte[] bytes) {
+  /**
+   * The group key of these bytes.
+   *
+   * @param bytes the key's bytes (as its serde writes them)
+   * @return its text; null for null
+   */
+  public static String of(byte[] bytes) {
     if (bytes == null) {
       return null;
     }
@@ -34,8 +39,13 @@ final class GroupKeys {
     return BINARY_PREFIX + Base64.getEncoder().encodeToString(bytes);
   }
 
-  /** The bytes a group key was made of: the inverse of {@link #of(byte[])}. */
-  static byte[] bytes(String key) {
+  /**
+   * The bytes a group key was made of: the inverse of {@link #of(byte[])}.
+   *
+   * @param key a group key's text
+   * @return its bytes
+   */
+  public static byte[] bytes(String key) {
     return key.startsWith(BINARY_PREFIX)
         ? Base64.getDecoder().decode(key.substring(BINARY_PREFIX.length()))
         : key.getBytes(StandardCharsets.UTF_8);
