@@ -29,8 +29,8 @@ import org.apache.kafka.common.utils.Bytes;
  *   0-5, or 0x3F there followed by the name as varint length and UTF-8)
  * </pre>
  *
- * In the contributor log an entry's key already holds the source coordinates and the event time
- * ({@link StateKeys#log}), so its value is only (a linked message: 27 bytes):
+ * In the contributor log an entry's page already holds the source coordinates and the event time
+ * (see {@link ContributorLog}), so the rest of the entry is only (a linked message: 27 bytes):
  *
  * <pre>
  * flags: bit 7 set (this layout), bit 0 has value, bits 1-3 the context count (7: a varint follows)
@@ -214,7 +214,10 @@ final class ContributionSerde
     }
   }
 
-  /** The value of a contributor log entry; the key holds the rest, see {@link StateKeys#log}. */
+  /**
+   * The rest of a contributor log entry, after the source and time its page writes before it (see
+   * {@link ContributorLog}).
+   */
   static byte[] encodeEntry(Contribution c) {
     List<TraceContext> contexts = c.contexts();
     int count = contexts.size();
@@ -272,11 +275,26 @@ final class ContributionSerde
     return out.array();
   }
 
-  /** A contribution from a contributor log entry: its key's parts and its value. */
+  /** A contribution from a contributor log entry: its source and time, and its encoded rest. */
   static Contribution decodeEntry(
       String topic, int partition, long offset, long timestamp, byte[] value) {
+    return decodeEntry(topic, partition, offset, timestamp, value, 0, value.length);
+  }
+
+  /**
+   * A contribution from a contributor log entry: its source and time, and its encoded rest at
+   * {@code value[from, from + length)} (inside a page, see {@link ContributorLog}).
+   */
+  static Contribution decodeEntry(
+      String topic,
+      int partition,
+      long offset,
+      long timestamp,
+      byte[] value,
+      int from,
+      int length) {
     try {
-      ByteBuffer in = ByteBuffer.wrap(value);
+      ByteBuffer in = ByteBuffer.wrap(value, from, length);
       int flags = in.get() & 0xFF;
       if ((flags & ENTRY_LAYOUT) == 0) {
         throw new SerializationException(
@@ -308,7 +326,7 @@ final class ContributionSerde
       return new Contribution(topic, partition, offset, timestamp, contexts, folded);
     } catch (BufferUnderflowException | IllegalArgumentException | IndexOutOfBoundsException e) {
       throw new SerializationException(
-          "corrupt contributor log entry (" + value.length + " bytes): " + e, e);
+          "corrupt contributor log entry (" + length + " bytes): " + e, e);
     }
   }
 

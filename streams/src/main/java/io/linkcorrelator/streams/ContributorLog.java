@@ -1,11 +1,15 @@
 package io.linkcorrelator.streams;
 
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -13,21 +17,58 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The contributor log ({@code <name>-contributors}): one entry per accepted message, keyed by
- * (group key, event time, original message), written once, whatever the window type and however
- * many windows the message falls in. A window's contributors are the entries of its key in its time
- * range.
+ * The contributor log ({@code <name>-contributors}): every accepted message of a group key, written
+ * once, whatever the window type and however many windows the message falls in, in PAGES. A
+ * window's contributors are the entries of its key in its time range.
  *
- * <p>An entry is small: the key holds the event time and the source partition and offset as
- * varints, and the source topic as a small id; the value only the contexts (and the value to
- * aggregate), see {@link ContributionSerde#encodeEntry}. The topic ids are kept in the stream-time
- * store ({@link StateKeys#logTopicId}), written once per topic, so the log holds only entries (its
- * entry count is the held contributors). A topic's id is its place among the input topics in name
- * order, when they are known ({@code LinkedAggregations#withInputTopics}; else in order of first
- * sight) (or the next free one when a changed configuration made that one taken), so that a record
- * reprocessed after its id was lost in a crash gets the same id again.
+ * <p>Event time is cut into buckets of a width chosen per window type ({@link #bucketWidth}) so
+ * that pages line up with windows. A page holds entries of one key and one bucket; its key is the
+ * group key, the bucket start and the source of its first entry ({@link StateKeys#logPage}); its
+ * value is a header and the entries one after the other:
+ *
+ * <pre>
+ * page   : layout 0xA0 · entry count (varint) · least and greatest event time (varints, from the
+ *          bucket start) · entries
+ * entry  : event time (varint, from the bucket start) · partition (varint) · offset (varlong) ·
+ *          topic id (varint) · length (varint) and the rest ({@link ContributionSerde#encodeEntry})
+ * </pre>
+ *
+ * A linked message takes about 35 bytes of a page. The topic ids are kept in the stream-time store
+ * ({@link StateKeys#logTopicId}), written once per topic. A topic's id is its place among the input
+ * topics in name order, when they are known ({@code LinkedAggregations#withInputTopics}; else in
+ * order of first sight) (or the next free one when a changed configuration made that one taken), so
+ * that a record reprocessed after its id was lost in a crash gets the same id again.
+ *
+ * <p><b>Append</b> is one put and no read. The store is cached (Kafka Streams' record cache): the
+ * log keeps the pages it opened in the current GENERATION, (key, bucket) to page key and bytes, and
+ * an append writes the page's bytes plus the new entry under the same key; the cache keeps only the
+ * last. A generation ends whenever the cache writes anything to the store, which it does before
+ * every commit and on eviction ({@link CacheFlushes}): then the open pages are forgotten and the
+ * next append to a bucket starts a new page, so a page reaches the changelog once, and one commit
+ * interval costs one changelog record per (key, bucket) whatever its entry count. A page also ends
+ * at {@value #PAGE_BYTES} bytes, which bounds the copy per append. Without the cache every append
+ * makes a page of its own; nothing but the page count depends on the generations.
+ *
+ * <p><b>Reads</b> ({@link #entries}) scan the key's pages of the buckets that overlap the range,
+ * keep the entries in it, sort them by (event time, topic id, partition, offset) and drop exact
+ * duplicates: a message processed again after a failure (at-least-once) may be in two pages, and is
+ * one contributor. What a read holds is the pages' bytes and a few numbers per entry, in arrays:
+ * proportional to the window's contributors, not objects for them. {@link #any} reads the page
+ * headers first and decodes only pages that straddle the range's ends.
+ *
+ * <p><b>Free</b> deletes whole pages, once every entry of theirs is dead: the rules free a key's
+ * log below the earliest start of its open windows once a window has closed, and windows of one key
+ * close in start order (see {@link WindowRule#free}), so a later free never starts above an earlier
+ * one's end and nothing below it is read again. A bucket that a free covers only partly stays until
+ * a later one covers it; a key without open windows leaves nothing.
  */
 final class ContributorLog {
+
+  /** A page takes no more entries once it holds this many bytes. */
+  static final int PAGE_BYTES = 4096;
+
+  /** The first byte of a page; entries of the previous layout (one per message) start 0x80-0x8F. */
+  static final byte PAGE_LAYOUT = (byte) 0xA0;
 
   private static final int BATCH = 1_000;
 
@@ -36,6 +77,14 @@ final class ContributorLog {
   private final List<String> inputTopics;
   private final Map<String, Integer> topicIds = new HashMap<>();
   private final List<String> topics = new ArrayList<>();
+  private final long bucketWidth;
+  private final AtomicLong flushes;
+
+  /** The pages open in the current generation, by key and bucket. */
+  private final Map<Slot, Page> open = new HashMap<>();
+
+  /** The flush count the open pages were started under. */
+  private long generation;
 
   /** The last topic appended and its id: a task reads from few topics, mostly in runs. */
   private String lastTopic;
@@ -43,17 +92,27 @@ final class ContributorLog {
   private int lastTopicId;
 
   /**
-   * @param store the log
+   * @param store the log, cached
    * @param ids where the topic ids are kept
    * @param inputTopics the configured input topics
+   * @param bucketWidth the width of the pages' event-time buckets, {@link #bucketWidth}
+   * @param flushes how often the log's cache has written to the store ({@link CacheFlushes})
    */
   ContributorLog(
       KeyValueStore<Bytes, byte[]> store,
       KeyValueStore<Bytes, byte[]> ids,
-      List<String> inputTopics) {
+      List<String> inputTopics,
+      long bucketWidth,
+      AtomicLong flushes) {
+    if (bucketWidth < 1) {
+      throw new IllegalArgumentException("bucket width " + bucketWidth + " must be positive");
+    }
     this.store = store;
     this.ids = ids;
     this.inputTopics = inputTopics.stream().sorted().toList();
+    this.bucketWidth = bucketWidth;
+    this.flushes = flushes;
+    this.generation = flushes.get();
     try (KeyValueIterator<Bytes, byte[]> stored =
         ids.range(StateKeys.logTopicIdsFrom(), StateKeys.logTopicIdsTo())) {
       stored.forEachRemaining(
@@ -61,20 +120,102 @@ final class ContributorLog {
     }
   }
 
-  void append(byte[] key, Contribution contribution) {
-    store.put(
-        StateKeys.log(
-            key,
-            contribution.timestamp(),
-            contribution.partition(),
-            contribution.offset(),
-            topicId(contribution.topic())),
-        ContributionSerde.encodeEntry(contribution));
+  /**
+   * The bucket width of a window type, so that pages line up with windows: tumbling, the size (a
+   * window is one bucket); hopping, the greatest common divisor of size and advance (a window is
+   * whole buckets); session, the gap (a session overlaps at most two buckets more than it covers,
+   * and a bucket at most two sessions); sliding, an eighth of the window ({@code (difference + 1) /
+   * 8}, at least 1 ms): a window overlaps at most nine buckets, so a read takes at most a quarter
+   * more entries than the window holds, and the sliding rule's per-record {@link #any} looks at the
+   * pages of at most nine buckets, deciding most by their headers.
+   */
+  static long bucketWidth(WindowSpec spec) {
+    return switch (spec.type()) {
+      case TUMBLING -> spec.sizeMs();
+      case HOPPING -> gcd(spec.sizeMs(), spec.advanceMs());
+      case SLIDING -> Math.max(1, spec.sizeMs() / 8);
+      case SESSION -> Math.max(1, spec.gapMs());
+      default -> throw new IllegalArgumentException("unsupported window type " + spec.type());
+    };
   }
 
-  /** The contributions of key with event times in [from, to], in event-time order. */
+  private static long gcd(long a, long b) {
+    return b == 0 ? a : gcd(b, a % b);
+  }
+
+  /** Appends a contribution of key: one put of its page, no read. */
+  void append(byte[] key, Contribution contribution) {
+    long flushed = flushes.get();
+    if (flushed != generation) {
+      open.clear(); // the cache wrote: the open pages have reached the changelog
+      generation = flushed;
+    }
+    long time = contribution.timestamp();
+    long bucket = bucketOf(time);
+    int topicId = topicId(contribution.topic());
+    byte[] rest = ContributionSerde.encodeEntry(contribution);
+    int entrySize =
+        Varints.sizeOf(time - bucket)
+            + Varints.sizeOf(contribution.partition())
+            + Varints.sizeOf(contribution.offset())
+            + Varints.sizeOf(topicId)
+            + Varints.sizeOf(rest.length)
+            + rest.length;
+    Slot slot = new Slot(Bytes.wrap(key), bucket);
+    Page page = open.get(slot);
+    if (page == null || page.value.length + entrySize > PAGE_BYTES) {
+      page =
+          new Page(
+              StateKeys.logPage(
+                  key, bucket, topicId, contribution.partition(), contribution.offset()));
+      open.put(slot, page);
+    }
+    long min = Math.min(page.min, time - bucket);
+    long max = Math.max(page.max, time - bucket);
+    int count = page.count + 1;
+    int header = 1 + Varints.sizeOf(count) + Varints.sizeOf(min) + Varints.sizeOf(max);
+    int entries = page.value.length - page.header;
+    byte[] value = new byte[header + entries + entrySize];
+    ByteBuffer out = ByteBuffer.wrap(value);
+    out.put(PAGE_LAYOUT);
+    Varints.write(count, out);
+    Varints.write(min, out);
+    Varints.write(max, out);
+    out.put(page.value, page.header, entries);
+    Varints.write(time - bucket, out);
+    Varints.write(contribution.partition(), out);
+    Varints.write(contribution.offset(), out);
+    Varints.write(topicId, out);
+    Varints.write(rest.length, out);
+    out.put(rest);
+    page.value = value;
+    page.header = header;
+    page.count = count;
+    page.min = min;
+    page.max = max;
+    store.put(page.key, value);
+  }
+
+  /**
+   * The contributions of key with event times in [from, to], in (event time, topic id, partition,
+   * offset) order, each message once.
+   */
   Entries entries(byte[] key, long from, long to) {
-    return new Entries(range(key, from, to));
+    Entries entries = new Entries();
+    if (from > to) {
+      return entries;
+    }
+    try (KeyValueIterator<Bytes, byte[]> pages = pages(key, from, to)) {
+      while (pages.hasNext()) {
+        KeyValue<Bytes, byte[]> page = pages.next();
+        PageReader reader = new PageReader(page);
+        if (reader.overlaps(from, to)) {
+          entries.addPage(reader, from, to);
+        }
+      }
+    }
+    entries.sort();
+    return entries;
   }
 
   /** Whether key has an entry with an event time in [from, to]. */
@@ -82,33 +223,73 @@ final class ContributorLog {
     if (from > to) {
       return false;
     }
-    try (KeyValueIterator<Bytes, byte[]> entries = range(key, from, to)) {
-      return entries.hasNext();
+    try (KeyValueIterator<Bytes, byte[]> pages = pages(key, from, to)) {
+      while (pages.hasNext()) {
+        PageReader reader = new PageReader(pages.next());
+        if (!reader.overlaps(from, to)) {
+          continue;
+        }
+        if (reader.within(from, to)) {
+          return true;
+        }
+        while (reader.next()) {
+          if (reader.time >= from && reader.time <= to) {
+            return true;
+          }
+        }
+      }
     }
+    return false;
   }
 
   /**
-   * Deletes the entries of key with event times in [from, to), in batches (deleting while iterating
-   * a store is not allowed).
+   * Deletes the pages of key whose buckets end at or before {@code to}, from the bucket holding
+   * {@code from} on (every page below it is gone already: the entries below {@code from} were dead
+   * when an earlier free ended at or above it), in batches (deleting while iterating a store is not
+   * allowed). A page's entries below {@code to} are dead; those at or above it stay until a later
+   * free covers their whole bucket. With {@code to} {@link Long#MAX_VALUE} every page of key goes.
    */
   void free(byte[] key, long from, long to) {
     if (from >= to) {
       return;
     }
+    Bytes first = StateKeys.logFrom(key, bucketOf(from));
+    Bytes last;
+    if (to == Long.MAX_VALUE) {
+      last = StateKeys.logTo(key, Long.MAX_VALUE);
+    } else {
+      long lastBucket = bucketOf(to) - bucketWidth; // the last bucket ending at or before to
+      if (lastBucket < bucketOf(from)) {
+        return;
+      }
+      last = StateKeys.logTo(key, lastBucket);
+    }
     List<Bytes> free = new ArrayList<>();
     do {
       free.clear();
-      try (KeyValueIterator<Bytes, byte[]> entries = range(key, from, to - 1)) {
-        while (entries.hasNext() && free.size() < BATCH) {
-          free.add(entries.next().key);
+      try (KeyValueIterator<Bytes, byte[]> pages = store.range(first, last)) {
+        while (pages.hasNext() && free.size() < BATCH) {
+          free.add(pages.next().key);
         }
       }
-      free.forEach(store::delete);
+      for (Bytes page : free) {
+        store.delete(page);
+        Slot slot = new Slot(Bytes.wrap(key), StateKeys.bucketOfLog(page));
+        Page opened = open.get(slot);
+        if (opened != null && opened.key.equals(page)) {
+          open.remove(slot); // else a later append would write its entries again
+        }
+      }
     } while (free.size() == BATCH);
   }
 
-  private KeyValueIterator<Bytes, byte[]> range(byte[] key, long from, long to) {
-    return store.range(StateKeys.logFrom(key, from), StateKeys.logTo(key, to));
+  /** The pages of key in the buckets that overlap [from, to]. */
+  private KeyValueIterator<Bytes, byte[]> pages(byte[] key, long from, long to) {
+    return store.range(StateKeys.logFrom(key, bucketOf(from)), StateKeys.logTo(key, bucketOf(to)));
+  }
+
+  private long bucketOf(long time) {
+    return time - Math.floorMod(time, bucketWidth);
   }
 
   private int topicId(String topic) {
@@ -140,44 +321,247 @@ final class ContributorLog {
     topics.set(id, topic);
   }
 
-  private static int decodeId(byte[] value) {
-    return Varints.readInt(ByteBuffer.wrap(value));
-  }
-
-  private Contribution decode(KeyValue<Bytes, byte[]> entry) {
-    ByteBuffer in = StateKeys.logSuffix(entry.key);
-    long time = StateKeys.readTime(in);
-    int partition = Varints.readInt(in);
-    long offset = Varints.readLong(in);
-    int id = Varints.readInt(in);
+  private String topicOf(int id) {
     String topic = id >= 0 && id < topics.size() ? topics.get(id) : null;
     if (topic == null) {
       throw new SerializationException("contributor log entry names an unknown topic id " + id);
     }
-    return ContributionSerde.decodeEntry(topic, partition, offset, time, entry.value);
+    return topic;
   }
 
-  /** Contributions read back from the log, in event-time order; close after use. */
-  final class Entries implements Iterator<Contribution>, AutoCloseable {
-    private final KeyValueIterator<Bytes, byte[]> entries;
+  private static int decodeId(byte[] value) {
+    return Varints.readInt(ByteBuffer.wrap(value));
+  }
 
-    private Entries(KeyValueIterator<Bytes, byte[]> entries) {
-      this.entries = entries;
+  /** A group key and a bucket. */
+  private record Slot(Bytes key, long bucket) {}
+
+  /** A page open in the current generation: its key and what was last put under it. */
+  private static final class Page {
+    private final Bytes key;
+    private byte[] value = new byte[0];
+    private int header;
+    private int count;
+    private long min = Long.MAX_VALUE;
+    private long max = Long.MIN_VALUE;
+
+    private Page(Bytes key) {
+      this.key = key;
+    }
+  }
+
+  /** Reads a page: its header at once, then its entries one at a time with {@link #next}. */
+  private static final class PageReader {
+    private final byte[] value;
+    private final ByteBuffer in;
+    private final long bucket;
+    private final int count;
+    private final long min;
+    private final long max;
+    private int read;
+    private long time;
+    private int partition;
+    private long offset;
+    private int topicId;
+    private int restAt;
+    private int restLength;
+
+    private PageReader(KeyValue<Bytes, byte[]> page) {
+      this.value = page.value;
+      this.bucket = StateKeys.bucketOfLog(page.key);
+      if (value.length == 0 || value[0] != PAGE_LAYOUT) {
+        throw new SerializationException(
+            String.format(
+                "contributor log page %s of key %s in an unknown layout (first byte 0x%02X, expected"
+                    + " 0x%02X): state written by another version of the library (before pages,"
+                    + " one entry per message); reset the application's state to upgrade",
+                page.key,
+                StateKeys.groupKeyOfLog(page.key),
+                value.length == 0 ? 0 : value[0],
+                PAGE_LAYOUT));
+      }
+      try {
+        this.in = ByteBuffer.wrap(value, 1, value.length - 1);
+        this.count = Varints.readInt(in);
+        this.min = bucket + Varints.readLong(in);
+        this.max = bucket + Varints.readLong(in);
+      } catch (BufferUnderflowException e) {
+        throw corrupt(e);
+      }
+    }
+
+    /** Whether an entry may lie in [from, to]. */
+    boolean overlaps(long from, long to) {
+      return count > 0 && min <= to && max >= from;
+    }
+
+    /** Whether every entry lies in [from, to]. */
+    boolean within(long from, long to) {
+      return count > 0 && min >= from && max <= to;
+    }
+
+    /** Reads the next entry's source and time; false past the last. */
+    boolean next() {
+      if (read == count) {
+        if (in.hasRemaining()) {
+          throw corrupt(null);
+        }
+        return false;
+      }
+      try {
+        time = bucket + Varints.readLong(in);
+        partition = Varints.readInt(in);
+        offset = Varints.readLong(in);
+        topicId = Varints.readInt(in);
+        restLength = Varints.readInt(in);
+        restAt = in.position();
+        if (restLength < 0 || restLength > in.remaining()) {
+          throw corrupt(null);
+        }
+        in.position(restAt + restLength);
+      } catch (BufferUnderflowException | IllegalArgumentException e) {
+        throw corrupt(e);
+      }
+      read++;
+      return true;
+    }
+
+    private SerializationException corrupt(Exception cause) {
+      return new SerializationException(
+          "corrupt contributor log page (" + value.length + " bytes, " + count + " entries)",
+          cause);
+    }
+  }
+
+  /**
+   * Contributions read back from the log in (event time, topic id, partition, offset) order, each
+   * message once: the pages' bytes and, per entry, its place in them and its sort key, in arrays;
+   * each contribution is decoded as it is taken.
+   */
+  final class Entries implements Iterator<Contribution>, AutoCloseable {
+    private final List<byte[]> pages = new ArrayList<>();
+    private long[] times = new long[16];
+    private long[] offsets = new long[16];
+
+    /** Per entry: topic id, partition, page index, position and length of the rest. */
+    private int[] ints = new int[16 * 5];
+
+    private int size;
+    private int[] order = new int[0];
+    private int taken;
+    private int remaining;
+
+    private Entries() {}
+
+    private void addPage(PageReader page, long from, long to) {
+      int index = pages.size();
+      pages.add(page.value);
+      while (page.next()) {
+        if (page.time < from || page.time > to) {
+          continue;
+        }
+        if (size == times.length) {
+          times = Arrays.copyOf(times, size * 2);
+          offsets = Arrays.copyOf(offsets, size * 2);
+          ints = Arrays.copyOf(ints, size * 2 * 5);
+        }
+        times[size] = page.time;
+        offsets[size] = page.offset;
+        ints[size * 5] = page.topicId;
+        ints[size * 5 + 1] = page.partition;
+        ints[size * 5 + 2] = index;
+        ints[size * 5 + 3] = page.restAt;
+        ints[size * 5 + 4] = page.restLength;
+        size++;
+      }
+    }
+
+    /** Sorts the entries and drops the second and later of each message. */
+    private void sort() {
+      order = new int[size];
+      for (int i = 0; i < size; i++) {
+        order[i] = i;
+      }
+      if (!sorted()) {
+        mergeSort(order.clone(), order, 0, size);
+      }
+      int kept = 0;
+      for (int i = 0; i < size; i++) {
+        if (kept > 0 && sameMessage(order[kept - 1], order[i])) {
+          continue;
+        }
+        order[kept++] = order[i];
+      }
+      remaining = kept;
+    }
+
+    private boolean sorted() {
+      for (int i = 1; i < size; i++) {
+        if (compare(order[i - 1], order[i]) > 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Sorts {@code to[from, until)}, with {@code from} a copy of it (a stable merge sort). */
+    private void mergeSort(int[] source, int[] target, int from, int until) {
+      if (until - from < 2) {
+        return;
+      }
+      int middle = (from + until) >>> 1;
+      mergeSort(target, source, from, middle);
+      mergeSort(target, source, middle, until);
+      int left = from;
+      int right = middle;
+      for (int i = from; i < until; i++) {
+        if (right >= until || left < middle && compare(source[left], source[right]) <= 0) {
+          target[i] = source[left++];
+        } else {
+          target[i] = source[right++];
+        }
+      }
+    }
+
+    private int compare(int a, int b) {
+      int c = Long.compare(times[a], times[b]);
+      if (c == 0) {
+        c = Integer.compare(ints[a * 5], ints[b * 5]);
+      }
+      if (c == 0) {
+        c = Integer.compare(ints[a * 5 + 1], ints[b * 5 + 1]);
+      }
+      return c != 0 ? c : Long.compare(offsets[a], offsets[b]);
+    }
+
+    private boolean sameMessage(int a, int b) {
+      return compare(a, b) == 0;
     }
 
     @Override
     public boolean hasNext() {
-      return entries.hasNext();
+      return taken < remaining;
     }
 
     @Override
     public Contribution next() {
-      return decode(entries.next());
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      int i = order[taken++];
+      return ContributionSerde.decodeEntry(
+          topicOf(ints[i * 5]),
+          ints[i * 5 + 1],
+          offsets[i],
+          times[i],
+          pages.get(ints[i * 5 + 2]),
+          ints[i * 5 + 3],
+          ints[i * 5 + 4]);
     }
 
     @Override
     public void close() {
-      entries.close();
+      pages.clear();
     }
   }
 }

@@ -161,6 +161,7 @@ public final class LinkedWindowedStream<K, V> {
     Supplier<CompletableResultCode> flush = flush(openTelemetry);
     metrics.exportWaiting(flush != null && options.exportFlushTimeoutMs() > 0);
     WindowStores stores = WindowStores.named(name);
+    CacheFlushes flushes = new CacheFlushes();
     WindowFold.Factory<Windowed<K>, VA> folds =
         AggregateFold.factory(
             spec,
@@ -177,6 +178,7 @@ public final class LinkedWindowedStream<K, V> {
                 spans,
                 repartitions,
                 stores,
+                flushes,
                 linked.inputTopics(),
                 folds,
                 metrics,
@@ -186,7 +188,7 @@ public final class LinkedWindowedStream<K, V> {
 
           @Override
           public Set<StoreBuilder<?>> stores() {
-            return stores.builders();
+            return stores.builders(flushes);
           }
         };
     return captured.process(window, Named.as(name));

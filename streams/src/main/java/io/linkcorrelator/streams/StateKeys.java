@@ -11,21 +11,23 @@ import org.apache.kafka.common.utils.Bytes;
  * length-prefixed (all keys of one group are contiguous).
  *
  * <pre>
- * contributor log : [key length varint][key][event time 8][partition varint][offset varint][topic id varint]
+ * contributor log : [key length varint][key][bucket start 8][topic id varint][partition varint][offset varint]
  * log topic ids   : [3][topic], in the stream-time store (see {@link ContributorLog})
  * windows         : [key length 4][key][start 8][end 8]
  * close index     : [close time 8][key length 4][key][start 8][end 8]
  * </pre>
  *
- * The log's suffix names the original message in full (its topic by an id that the log store itself
- * maps to the topic's name, never a hash of it), so reprocessing a message after a failure
- * overwrites its entry instead of adding a second one, and two topics never overwrite each other's
- * entries. Varints are zig-zag ({@link Varints}): a key length's first byte is never 0xFF.
+ * The contributor log holds pages ({@link ContributorLog}): a page's key is its group key, the
+ * start of its event-time bucket and the id of its first entry's original message (its topic by an
+ * id that the stream-time store maps to the topic's name, never a hash of it, then partition and
+ * offset), so pages of one key sort by bucket, and a page started again by the same message after a
+ * failure overwrites the one it started before. Varints are zig-zag ({@link Varints}): a key
+ * length's first byte is never 0xFF.
  */
 final class StateKeys {
 
-  /** Longest log key suffix after the event time: partition, offset and topic id varints. */
-  private static final int LOG_SOURCE_MAX = 5 + 10 + 5;
+  /** Longest page id after the bucket: topic id, partition and offset varints. */
+  private static final int LOG_PAGE_ID_MAX = 5 + 5 + 10;
 
   /**
    * First byte of the contributor log's topic ids in {@value CorrelatorTopology#STREAM_TIME_STORE}
@@ -40,49 +42,43 @@ final class StateKeys {
     return key.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The log key of a message: its group key, event time and source coordinates. */
-  static Bytes log(byte[] key, long time, int partition, long offset, int topicId) {
+  /**
+   * The key of a contributor log page: its group key, its time bucket and the source coordinates of
+   * its first entry.
+   */
+  static Bytes logPage(byte[] key, long bucket, int topicId, int partition, long offset) {
     ByteBuffer buffer =
         logPrefix(
                 key,
-                8 + Varints.sizeOf(partition) + Varints.sizeOf(offset) + Varints.sizeOf(topicId))
-            .putLong(flip(time));
+                8 + Varints.sizeOf(topicId) + Varints.sizeOf(partition) + Varints.sizeOf(offset))
+            .putLong(flip(bucket));
+    Varints.write(topicId, buffer);
     Varints.write(partition, buffer);
     Varints.write(offset, buffer);
-    Varints.write(topicId, buffer);
     return Bytes.wrap(buffer.array());
   }
 
-  /** First possible log key of {@code key} at or after {@code time}. */
-  static Bytes logFrom(byte[] key, long time) {
-    return Bytes.wrap(logPrefix(key, 8).putLong(flip(time)).array());
+  /** First possible page key of {@code key} in the bucket starting at {@code bucket} or later. */
+  static Bytes logFrom(byte[] key, long bucket) {
+    return Bytes.wrap(logPrefix(key, 8).putLong(flip(bucket)).array());
   }
 
-  /** Last possible log key of {@code key} at or before {@code time}. */
-  static Bytes logTo(byte[] key, long time) {
-    ByteBuffer buffer = logPrefix(key, 8 + LOG_SOURCE_MAX).putLong(flip(time));
+  /** Last possible page key of {@code key} in the bucket starting at {@code bucket} or earlier. */
+  static Bytes logTo(byte[] key, long bucket) {
+    ByteBuffer buffer = logPrefix(key, 8 + LOG_PAGE_ID_MAX).putLong(flip(bucket));
     byte[] bytes = buffer.array();
     Arrays.fill(bytes, buffer.position(), bytes.length, (byte) 0xFF);
     return Bytes.wrap(bytes);
   }
 
-  /**
-   * Reads a log key back past the group key.
-   *
-   * @param logKey the whole log key
-   * @return positioned at the event time
-   */
-  static ByteBuffer logSuffix(Bytes logKey) {
-    ByteBuffer in = ByteBuffer.wrap(logKey.get());
+  /** The bucket start of a page key. */
+  static long bucketOfLog(Bytes pageKey) {
+    ByteBuffer in = ByteBuffer.wrap(pageKey.get());
     int length = Varints.readInt(in);
-    return in.position(in.position() + length);
+    return flip(in.getLong(in.position() + length));
   }
 
-  static long readTime(ByteBuffer in) {
-    return flip(in.getLong());
-  }
-
-  /** The group key of a log entry's key. */
+  /** The group key of a log page's key. */
   static String groupKeyOfLog(Bytes logKey) {
     ByteBuffer in = ByteBuffer.wrap(logKey.get());
     int length = Varints.readInt(in);

@@ -56,6 +56,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
   private final LinkOptions options;
   private final boolean repartitions;
   private final WindowStores stores;
+  private final CacheFlushes flushes;
   private final WindowEmission.Spans spans;
   private final WindowFold.Factory<K, V> folds;
   private final CorrelatorMetrics metrics;
@@ -97,6 +98,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * @param repartitions whether a repartition precedes the step (stream time is the slowest
    *     upstream partition's)
    * @param stores the names of the step's stores
+   * @param flushes the writes of the contributor log's cache, per task
    * @param inputTopics the input topics, when known (the contributor log's topic ids follow their
    *     order; else the order of first sight)
    * @param folds what a window's result is
@@ -105,6 +107,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
       WindowEmission.Spans spans,
       boolean repartitions,
       WindowStores stores,
+      CacheFlushes flushes,
       List<String> inputTopics,
       WindowFold.Factory<K, V> folds,
       CorrelatorMetrics metrics,
@@ -114,6 +117,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     this.options = spans.options();
     this.repartitions = repartitions;
     this.stores = stores;
+    this.flushes = flushes;
     this.inputTopics = inputTopics;
     this.folds = folds;
     this.exportRoom = exportRoom;
@@ -130,7 +134,9 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
         new ContributorLog(
             context.getStateStore(stores.log()),
             context.getStateStore(stores.streamTime()),
-            inputTopics);
+            inputTopics,
+            ContributorLog.bucketWidth(spec),
+            flushes.of(context.taskId()));
     this.pending = null; // a task revived after a rollback re-inits: its held results are gone
     this.windows =
         new OpenWindows(

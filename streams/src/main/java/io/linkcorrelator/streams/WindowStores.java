@@ -29,12 +29,19 @@ record WindowStores(String log, String windows, String closeIndex, String stream
     return new String[] {log, windows, closeIndex, streamTime};
   }
 
-  /** Persistent key-value stores of bytes, logged (Kafka Streams' defaults). */
-  Set<StoreBuilder<?>> builders() {
+  /**
+   * Persistent key-value stores of bytes, logged (Kafka Streams' defaults); the log cached, its
+   * cache's writes counted by {@code flushes} (the log's generations, see {@link ContributorLog}).
+   */
+  Set<StoreBuilder<?>> builders(CacheFlushes flushes) {
     // Stream time is stored whenever a window opens or closes: the cache folds those writes into
     // at most one changelog record per key and commit.
     return Set.of(
-        store(log), store(windows), store(closeIndex), store(streamTime).withCachingEnabled());
+        Stores.keyValueStoreBuilder(flushes.supplier(log), Serdes.Bytes(), Serdes.ByteArray())
+            .withCachingEnabled(),
+        store(windows),
+        store(closeIndex),
+        store(streamTime).withCachingEnabled());
   }
 
   private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(String name) {

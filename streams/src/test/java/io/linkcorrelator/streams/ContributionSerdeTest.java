@@ -46,7 +46,7 @@ class ContributionSerdeTest {
   }
 
   @Test
-  void roundTripsContributorLogEntriesWithTheSourceKeptInTheKey() {
+  void roundTripsContributorLogEntriesWithTheSourceKeptBeforeThem() {
     TraceContext terminated =
         new TraceContext(
             new CompactSpanContext(1, 2, 3, (byte) 0), "", "some-other-format", Sampling.UNKNOWN);
@@ -84,9 +84,11 @@ class ContributionSerdeTest {
             null);
     // flags 1 + trace id 16 + span id 8 + trace flags 1 + format and sampling 1
     assertThat(ContributionSerde.encodeEntry(linked)).hasSize(27);
-    // its key: group key length 1 + "customer-1" 10 + time 8 + partition 1 + offset 4 + topic 1
+    // a page's key: group key length 1 + "customer-1" 10 + bucket 8 + topic 1 + partition 1 +
+    // offset 4
     assertThat(
-            StateKeys.log(StateKeys.groupKey("customer-1"), 1_795_687_200_000L, 3, 123_456_789L, 0)
+            StateKeys.logPage(
+                    StateKeys.groupKey("customer-1"), 1_795_687_200_000L, 0, 3, 123_456_789L)
                 .get())
         .hasSize(25);
   }

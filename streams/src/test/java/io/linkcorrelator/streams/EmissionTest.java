@@ -58,8 +58,11 @@ class EmissionTest {
       harness.send("B", T0 + 2, traced(2));
       // A corrupt contributor in A's window: its emission fails.
       KeyValueStore<Bytes, byte[]> log = harness.driver.getKeyValueStore(LinkedHarness.LOG_STORE);
-      // topic id 0: "events", the first (and only) topic
-      log.put(StateKeys.log(StateKeys.groupKey("A"), T0 + 3, 0, 99, 0), new byte[] {(byte) 0xFF});
+      // A page of A's bucket (topic id 0, "events", the first and only topic) whose one entry at
+      // T0 + 3 is cut short: header layout, count 1, least and greatest time 3 (zig-zag varints).
+      log.put(
+          StateKeys.logPage(StateKeys.groupKey("A"), T0, 0, 0, 99),
+          new byte[] {ContributorLog.PAGE_LAYOUT, 2, 6, 6, (byte) 0xFF});
 
       harness.send("C", T0 + 10_001, traced(3)); // closes [T0, T0 + 10 s) of A and B
       harness.send("D", T0 + 60_000, traced(4)); // closes C's window

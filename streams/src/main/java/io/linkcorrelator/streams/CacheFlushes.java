@@ -1,0 +1,206 @@
+package io.linkcorrelator.streams;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.PositionBound;
+import org.apache.kafka.streams.query.Query;
+import org.apache.kafka.streams.query.QueryConfig;
+import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * How often the record cache of a store has written to it, per task: the {@link ContributorLog}'s
+ * generations. Kafka Streams stacks a cached store as metered, caching, change-logging, inner; the
+ * inner store supplied here ({@link #supplier}) is RocksDB behind a thin delegate that counts every
+ * write reaching it (put, putIfAbsent, putAll, delete) and every flush and commit. Whatever reaches
+ * it has also reached the changelog, so a page appended to after the count last changed is written
+ * to the changelog once, however many entries it takes in the meantime.
+ *
+ * <p>One counter per task (the store fills its task's in {@code init}, the processor reads the one
+ * of its task): tasks of other threads never split a task's pages. Nothing depends on the count for
+ * correctness: a count that changes too often only makes more, smaller pages.
+ */
+final class CacheFlushes {
+
+  private final Map<TaskId, AtomicLong> counts = new ConcurrentHashMap<>();
+
+  /** The count of a task's store, from zero; the same object for the store and the processor. */
+  AtomicLong of(TaskId task) {
+    return counts.computeIfAbsent(task, t -> new AtomicLong());
+  }
+
+  /** A persistent (RocksDB) key-value store named {@code name} that counts what reaches it. */
+  KeyValueBytesStoreSupplier supplier(String name) {
+    KeyValueBytesStoreSupplier rocksDb = Stores.persistentKeyValueStore(name);
+    return new KeyValueBytesStoreSupplier() {
+      @Override
+      public String name() {
+        return rocksDb.name();
+      }
+
+      @Override
+      public KeyValueStore<Bytes, byte[]> get() {
+        return new Counting(rocksDb.get());
+      }
+
+      @Override
+      public String metricsScope() {
+        return rocksDb.metricsScope();
+      }
+    };
+  }
+
+  /** Delegates every method to the inner store; counts the writes, flushes and commits. */
+  private final class Counting implements KeyValueStore<Bytes, byte[]> {
+    private final KeyValueStore<Bytes, byte[]> inner;
+    private AtomicLong count = new AtomicLong(); // until init names the task
+
+    private Counting(KeyValueStore<Bytes, byte[]> inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public void init(StateStoreContext context, StateStore root) {
+      count = of(context.taskId());
+      inner.init(context, root);
+    }
+
+    @Override
+    public void put(Bytes key, byte[] value) {
+      count.incrementAndGet();
+      inner.put(key, value);
+    }
+
+    @Override
+    public byte[] putIfAbsent(Bytes key, byte[] value) {
+      count.incrementAndGet();
+      return inner.putIfAbsent(key, value);
+    }
+
+    @Override
+    public void putAll(List<KeyValue<Bytes, byte[]>> entries) {
+      count.incrementAndGet();
+      inner.putAll(entries);
+    }
+
+    @Override
+    public byte[] delete(Bytes key) {
+      count.incrementAndGet();
+      return inner.delete(key);
+    }
+
+    @Override
+    public void flush() {
+      count.incrementAndGet();
+      inner.flush();
+    }
+
+    @Override
+    public void commit(Map<TopicPartition, Long> changelogOffsets) {
+      count.incrementAndGet();
+      inner.commit(changelogOffsets);
+    }
+
+    @Override
+    public Long committedOffset(TopicPartition partition) {
+      return inner.committedOffset(partition);
+    }
+
+    @Override
+    public boolean managesOffsets() {
+      return inner.managesOffsets();
+    }
+
+    @Override
+    public String name() {
+      return inner.name();
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+
+    @Override
+    public boolean persistent() {
+      return inner.persistent();
+    }
+
+    @Override
+    public boolean isOpen() {
+      return inner.isOpen();
+    }
+
+    @Override
+    public <R> QueryResult<R> query(
+        Query<R> query, PositionBound positionBound, QueryConfig config) {
+      return inner.query(query, positionBound, config);
+    }
+
+    @Override
+    public long approximateNumUncommittedBytes() {
+      return inner.approximateNumUncommittedBytes();
+    }
+
+    @Override
+    public Position getPosition() {
+      return inner.getPosition();
+    }
+
+    @Override
+    public byte[] get(Bytes key) {
+      return inner.get(key);
+    }
+
+    @Override
+    public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
+      return inner.range(from, to);
+    }
+
+    @Override
+    public KeyValueIterator<Bytes, byte[]> reverseRange(Bytes from, Bytes to) {
+      return inner.reverseRange(from, to);
+    }
+
+    @Override
+    public KeyValueIterator<Bytes, byte[]> all() {
+      return inner.all();
+    }
+
+    @Override
+    public KeyValueIterator<Bytes, byte[]> reverseAll() {
+      return inner.reverseAll();
+    }
+
+    @Override
+    public <PS extends Serializer<P>, P> KeyValueIterator<Bytes, byte[]> prefixScan(
+        P prefix, PS prefixKeySerializer) {
+      return inner.prefixScan(prefix, prefixKeySerializer);
+    }
+
+    @Override
+    public long approximateNumEntries() {
+      return inner.approximateNumEntries();
+    }
+
+    @Override
+    public ReadOnlyKeyValueStore<Bytes, byte[]> readOnly(IsolationLevel isolationLevel) {
+      return inner.readOnly(isolationLevel);
+    }
+  }
+}
