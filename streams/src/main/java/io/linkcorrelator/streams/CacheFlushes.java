@@ -46,21 +46,25 @@ final class CacheFlushes {
 
   /** A persistent (RocksDB) key-value store named {@code name} that counts what reaches it. */
   KeyValueBytesStoreSupplier supplier(String name) {
-    KeyValueBytesStoreSupplier rocksDb = Stores.persistentKeyValueStore(name);
+    return supplier(Stores.persistentKeyValueStore(name));
+  }
+
+  /** The stores of {@code inner}, counting what reaches them. */
+  KeyValueBytesStoreSupplier supplier(KeyValueBytesStoreSupplier inner) {
     return new KeyValueBytesStoreSupplier() {
       @Override
       public String name() {
-        return rocksDb.name();
+        return inner.name();
       }
 
       @Override
       public KeyValueStore<Bytes, byte[]> get() {
-        return new Counting(rocksDb.get());
+        return new Counting(inner.get());
       }
 
       @Override
       public String metricsScope() {
-        return rocksDb.metricsScope();
+        return inner.metricsScope();
       }
     };
   }

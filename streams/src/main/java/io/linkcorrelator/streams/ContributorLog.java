@@ -39,15 +39,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * order of first sight) (or the next free one when a changed configuration made that one taken), so
  * that a record reprocessed after its id was lost in a crash gets the same id again.
  *
- * <p><b>Append</b> is one put and no read. The store is cached (Kafka Streams' record cache): the
- * log keeps the pages it opened in the current GENERATION, (key, bucket) to page key and bytes, and
- * an append writes the page's bytes plus the new entry under the same key; the cache keeps only the
- * last. A generation ends whenever the cache writes anything to the store, which it does before
- * every commit and on eviction ({@link CacheFlushes}): then the open pages are forgotten and the
- * next append to a bucket starts a new page, so a page reaches the changelog once, and one commit
- * interval costs one changelog record per (key, bucket) whatever its entry count. A page also ends
- * at {@value #PAGE_BYTES} bytes, which bounds the copy per append. Without the cache every append
- * makes a page of its own; nothing but the page count depends on the generations.
+ * <p><b>Append</b> is one put and no read (but one per page started, see below). The store is
+ * cached (Kafka Streams' record cache): the log keeps the pages it opened in the current
+ * GENERATION, (key, bucket) to page key and bytes, and an append writes the page's bytes plus the
+ * new entry under the same key; the cache keeps only the last. A generation ends whenever the cache
+ * writes anything to the store, which it does before every commit and on eviction ({@link
+ * CacheFlushes}): then the open pages are forgotten and the next append to a bucket starts a new
+ * page, so a page reaches the changelog once, and one commit interval costs one changelog record
+ * per (key, bucket) whatever its entry count. A page also ends at {@value #PAGE_BYTES} bytes, which
+ * bounds the copy per append. Without the cache every append makes a page of its own; nothing but
+ * the page count depends on the generations. Starting a page reads its key: a message processed
+ * again after a failure (at-least-once) would otherwise start the page it started before again and
+ * overwrite the entries that page took after it; instead the page is continued.
  *
  * <p><b>Reads</b> ({@link #entries}) scan the key's pages of the buckets that overlap the range,
  * keep the entries in it, sort them by (event time, topic id, partition, offset) and drop exact
@@ -165,10 +168,13 @@ final class ContributorLog {
     Page page = open.get(slot);
     if (page == null || page.value.length + entrySize > PAGE_BYTES) {
       page =
-          new Page(
+          start(
               StateKeys.logPage(
                   key, bucket, topicId, contribution.partition(), contribution.offset()));
       open.put(slot, page);
+      if (page.count > 0 && page.value.length + entrySize > PAGE_BYTES) {
+        return; // the message is in the log already: it started this page before
+      }
     }
     long min = Math.min(page.min, time - bucket);
     long max = Math.max(page.max, time - bucket);
@@ -194,6 +200,24 @@ final class ContributorLog {
     page.min = min;
     page.max = max;
     store.put(page.key, value);
+  }
+
+  /**
+   * A new page; or, when its message started a page before (it is processed again after a failure),
+   * that page, so that its other entries are kept. One read per page, not per entry.
+   */
+  private Page start(Bytes pageKey) {
+    Page page = new Page(pageKey);
+    byte[] before = store.get(pageKey);
+    if (before != null) {
+      PageReader reader = new PageReader(new KeyValue<>(pageKey, before));
+      page.value = before;
+      page.header = reader.in.position() - reader.in.arrayOffset();
+      page.count = reader.count;
+      page.min = reader.min - reader.bucket;
+      page.max = reader.max - reader.bucket;
+    }
+    return page;
   }
 
   /**

@@ -1,0 +1,278 @@
+package io.linkcorrelator.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.linkcorrelator.serdes.CompactSpanContext;
+import io.linkcorrelator.streams.propagation.Sampling;
+import io.linkcorrelator.streams.propagation.TraceContext;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contributor log's pages on a real in-memory store, its generations driven by hand (the record
+ * cache's writes, which {@link CacheFlushes} counts in a running application): what is appended is
+ * read back in order, once per message, whatever the pages; {@code any} answers as a list of every
+ * entry would.
+ */
+class ContributorLogTest {
+
+  private static final byte[] KEY = StateKeys.groupKey("a");
+  private static final byte[] OTHER_KEY = StateKeys.groupKey("ab");
+  private static final List<String> TOPICS = List.of("orders", "payments");
+
+  private final AtomicLong flushes = new AtomicLong();
+
+  @Test
+  void appendsOfOneBucketShareAPageUntilTheCacheWrites() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    for (int i = 0; i < 5; i++) {
+      log.append(KEY, contribution("orders", 0, i, 100 + i));
+    }
+    assertThat(pages(store)).hasSize(1);
+
+    flushes.incrementAndGet();
+    log.append(KEY, contribution("orders", 0, 5, 105));
+    log.append(KEY, contribution("orders", 0, 6, 1_500)); // the next bucket
+
+    assertThat(pages(store)).hasSize(3);
+    assertThat(offsets(log, KEY, 0, 2_000)).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L);
+  }
+
+  @Test
+  void aPageTakesNoMoreEntriesPastItsByteCap() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000_000);
+    int appended = 1_000;
+    for (int i = 0; i < appended; i++) {
+      log.append(KEY, contribution("orders", 1, i, 10 + i));
+    }
+    List<KeyValue<Bytes, byte[]>> pages = pages(store);
+    assertThat(pages).hasSizeGreaterThan(1);
+    assertThat(pages).allSatisfy(page -> assertThat(page.value).hasSizeLessThanOrEqualTo(4096));
+    assertThat(offsets(log, KEY, 0, Long.MAX_VALUE - 1)).hasSize(appended);
+  }
+
+  @Test
+  void withoutTheCacheEveryAppendIsAPageOfItsOwn() {
+    // Every write reaches the counting store at once, as with statestore.cache.max.bytes=0.
+    CacheFlushes counted = new CacheFlushes();
+    KeyValueStore<Bytes, byte[]> store =
+        store(counted.supplier(Stores.inMemoryKeyValueStore("log")));
+    ContributorLog log =
+        new ContributorLog(
+            store,
+            store(Stores.inMemoryKeyValueStore("ids")),
+            TOPICS,
+            1_000,
+            counted.of(new MockProcessorContext<>().taskId()));
+    for (int i = 0; i < 20; i++) {
+      log.append(KEY, contribution("payments", 2, 100 - i, 500 - i));
+    }
+    assertThat(pages(store)).hasSize(20);
+    List<Long> expected = new ArrayList<>();
+    for (int i = 19; i >= 0; i--) {
+      expected.add(100L - i);
+    }
+    assertThat(offsets(log, KEY, 0, 999)).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void aMessageProcessedAgainIntoASecondPageIsReadOnce() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    for (int i = 0; i < 4; i++) {
+      log.append(KEY, contribution("orders", 0, i, 100 + i));
+    }
+    flushes.incrementAndGet(); // at-least-once: after a crash, offsets 2 and 3 are processed again
+    log.append(KEY, contribution("orders", 0, 2, 102));
+    log.append(KEY, contribution("orders", 0, 3, 103));
+    log.append(KEY, contribution("payments", 0, 3, 103)); // another topic: another message
+
+    assertThat(pages(store)).hasSize(2);
+    assertThat(offsets(log, KEY, 0, 999)).containsExactly(0L, 1L, 2L, 3L, 3L);
+    try (ContributorLog.Entries entries = log.entries(KEY, 0, 999)) {
+      List<String> topics = new ArrayList<>();
+      entries.forEachRemaining(c -> topics.add(c.topic()));
+      assertThat(topics).containsExactly("orders", "orders", "orders", "orders", "payments");
+    }
+  }
+
+  @Test
+  void entriesAndAnyAnswerAsAListOfEveryEntryWould() {
+    for (int seed = 0; seed < 300; seed++) {
+      Random random = new Random(seed);
+      long width = List.of(1L, 3L, 10L, 64L, 1_000L).get(random.nextInt(5));
+      KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+      ContributorLog log = log(store, width);
+      List<Contribution> appended = new ArrayList<>(); // of KEY, once each
+      int count = random.nextInt(200);
+      for (int i = 0; i < count; i++) {
+        Contribution c =
+            !appended.isEmpty() && random.nextInt(10) == 0
+                ? appended.get(random.nextInt(appended.size())) // processed again
+                : contribution(
+                    TOPICS.get(random.nextInt(2)),
+                    random.nextInt(3),
+                    random.nextInt(1_000),
+                    random.nextInt(500));
+        if (random.nextInt(8) == 0) {
+          log.append(OTHER_KEY, c);
+        } else {
+          log.append(KEY, c);
+          if (!appended.contains(c)) {
+            appended.add(c);
+          }
+        }
+        if (random.nextInt(8) == 0) {
+          flushes.incrementAndGet();
+        }
+      }
+      for (int q = 0; q < 50; q++) {
+        long from = random.nextInt(520) - 10;
+        long to = from + random.nextInt(q % 2 == 0 ? 5 : 300) - 1;
+        List<String> expected = expected(appended, from, to);
+        assertThat(log.any(KEY, from, to))
+            .as("seed %d, any in [%d, %d]", seed, from, to)
+            .isEqualTo(!expected.isEmpty());
+        assertThat(read(log, KEY, from, to))
+            .as("seed %d, entries in [%d, %d]", seed, from, to)
+            .containsExactlyElementsOf(expected);
+      }
+    }
+  }
+
+  @Test
+  void freeDeletesWholeBucketsBelowItsEndAndAKeyWithoutOpenWindowsLeavesNothing() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 100);
+    Random random = new Random(7);
+    List<Contribution> appended = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      Contribution c = contribution("orders", 0, i, random.nextInt(10_000));
+      appended.add(c);
+      log.append(KEY, c);
+      log.append(OTHER_KEY, contribution("orders", 1, i, random.nextInt(10_000)));
+      if (i % 50 == 0) {
+        flushes.incrementAndGet();
+      }
+    }
+    log.free(KEY, 0, 5_050); // the buckets that end at or before 5,050: up to [4,900, 5,000)
+    assertThat(
+            pages(store).stream()
+                .filter(p -> StateKeys.groupKeyOfLog(p.key).equals("a"))
+                .map(p -> StateKeys.bucketOfLog(p.key)))
+        .isNotEmpty()
+        .allSatisfy(bucket -> assertThat(bucket).isGreaterThanOrEqualTo(5_000));
+    assertThat(read(log, KEY, 5_000, 9_999))
+        .containsExactlyElementsOf(expected(appended, 5_000, 9_999));
+
+    log.free(KEY, 5_000, Long.MAX_VALUE);
+    assertThat(pages(store).stream().map(p -> StateKeys.groupKeyOfLog(p.key)).distinct())
+        .containsExactly("ab");
+  }
+
+  @Test
+  void aPageFreedWhileOpenIsNotWrittenAgainByTheNextAppend() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 10);
+    log.append(KEY, contribution("orders", 0, 1, 3));
+    log.free(KEY, 0, 10);
+    log.append(KEY, contribution("orders", 0, 2, 4)); // the same bucket, same generation
+    assertThat(offsets(log, KEY, 0, 9)).containsExactly(2L);
+  }
+
+  @Test
+  void stateOfTheLayoutBeforePagesIsRefusedWithAClearError() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    // An entry of the layout before pages: one per message, its value ContributionSerde's entry.
+    store.put(
+        StateKeys.logPage(KEY, 0, 0, 0, 5),
+        ContributionSerde.encodeEntry(contribution("orders", 0, 5, 5)));
+    assertThatThrownBy(() -> log.entries(KEY, 0, 999))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("unknown layout")
+        .hasMessageContaining("reset the application's state");
+    assertThatThrownBy(() -> log.any(KEY, 0, 999)).isInstanceOf(SerializationException.class);
+  }
+
+  /** What a list of every entry answers: the entries in [from, to], sorted as the log sorts. */
+  private static List<String> expected(List<Contribution> appended, long from, long to) {
+    return appended.stream()
+        .filter(c -> c.timestamp() >= from && c.timestamp() <= to)
+        .sorted(
+            Comparator.comparingLong(Contribution::timestamp)
+                .thenComparingInt(c -> TOPICS.indexOf(c.topic()))
+                .thenComparingInt(Contribution::partition)
+                .thenComparingLong(Contribution::offset))
+        .map(ContributorLogTest::describe)
+        .toList();
+  }
+
+  private static List<String> read(ContributorLog log, byte[] key, long from, long to) {
+    List<String> read = new ArrayList<>();
+    try (ContributorLog.Entries entries = log.entries(key, from, to)) {
+      entries.forEachRemaining(c -> read.add(describe(c)));
+    }
+    return read;
+  }
+
+  private static String describe(Contribution c) {
+    return c.topic() + "-" + c.partition() + "@" + c.offset() + " t" + c.timestamp();
+  }
+
+  private static List<Long> offsets(ContributorLog log, byte[] key, long from, long to) {
+    List<Long> offsets = new ArrayList<>();
+    try (ContributorLog.Entries entries = log.entries(key, from, to)) {
+      entries.forEachRemaining(c -> offsets.add(c.offset()));
+    }
+    return offsets;
+  }
+
+  private ContributorLog log(KeyValueStore<Bytes, byte[]> store, long width) {
+    return new ContributorLog(
+        store, store(Stores.inMemoryKeyValueStore("ids")), TOPICS, width, flushes);
+  }
+
+  private static KeyValueStore<Bytes, byte[]> store(KeyValueBytesStoreSupplier supplier) {
+    KeyValueStore<Bytes, byte[]> store =
+        Stores.keyValueStoreBuilder(supplier, Serdes.Bytes(), Serdes.ByteArray())
+            .withLoggingDisabled()
+            .build();
+    store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+    return store;
+  }
+
+  private static List<KeyValue<Bytes, byte[]>> pages(KeyValueStore<Bytes, byte[]> store) {
+    List<KeyValue<Bytes, byte[]>> pages = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> all = store.all()) {
+      all.forEachRemaining(pages::add);
+    }
+    return pages;
+  }
+
+  private static Contribution contribution(String topic, int partition, long offset, long time) {
+    TraceContext context =
+        new TraceContext(
+            new CompactSpanContext(offset + 1, partition + 1, time + 1, (byte) 1),
+            "",
+            "tracecontext",
+            Sampling.SAMPLED);
+    return new Contribution(topic, partition, offset, time, List.of(context), null);
+  }
+}
