@@ -4,6 +4,7 @@ import static io.linkcorrelator.streams.LinkedHarness.T0;
 import static io.linkcorrelator.streams.LinkedHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.opentelemetry.sdk.trace.data.LinkData;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,12 +13,17 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Emission is bounded per call, and one window that cannot be emitted never blocks the others. */
+/**
+ * Emission is bounded per call, one window that cannot be emitted never blocks the others, and a
+ * message that the contributor log holds twice is one contributor.
+ */
 class EmissionTest {
 
   @TempDir Path stateDir;
@@ -96,6 +102,42 @@ class EmissionTest {
           .as("the rest, once exports made room")
           .containsExactlyInAnyOrder("key-3", "key-4", "key-5", "key-6", "key-7", "key-8", "key-9");
       assertThat(harness.aggregateSpans()).hasSize(10);
+    }
+  }
+
+  @Test
+  void aMessageInTwoPagesOfTheLogIsCountedAndLinkedOnce() {
+    try (LinkedHarness harness = new LinkedHarness(window(), stateDir)) {
+      for (int i = 0; i < 3; i++) {
+        harness.send("A", T0 + 1 + i, traced(i));
+      }
+      // As after a crash under at-least-once: the messages processed again into pages of their own.
+      KeyValueStore<Bytes, byte[]> log = harness.driver.getKeyValueStore(LinkedHarness.LOG_STORE);
+      List<KeyValue<Bytes, byte[]>> pages = new ArrayList<>();
+      try (KeyValueIterator<Bytes, byte[]> all = log.all()) {
+        all.forEachRemaining(pages::add);
+      }
+      assertThat(pages).isNotEmpty();
+      for (int i = 0; i < pages.size(); i++) {
+        log.put(
+            StateKeys.logPage(StateKeys.groupKey("A"), T0, 0, 0, 1_000 + i), pages.get(i).value);
+      }
+
+      harness.send("B", T0 + 60_000, traced(9));
+
+      assertThat(harness.results())
+          .singleElement()
+          .satisfies(r -> assertThat(r.value()).isEqualTo(3));
+      assertThat(harness.aggregateSpans())
+          .singleElement()
+          .satisfies(
+              span ->
+                  assertThat(span.getLinks().stream().map(LinkData::getSpanContext))
+                      .extracting(c -> c.getSpanId())
+                      .containsExactly(
+                          LinkedHarness.spanId(0),
+                          LinkedHarness.spanId(1),
+                          LinkedHarness.spanId(2)));
     }
   }
 }

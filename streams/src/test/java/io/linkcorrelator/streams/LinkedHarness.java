@@ -67,6 +67,16 @@ final class LinkedHarness implements AutoCloseable {
 
   /** With {@code exportRoom} standing in for the span processor's room ({@link ExportQueue}). */
   LinkedHarness(WindowSpec window, Path stateDir, BooleanSupplier exportRoom) {
+    this(window, stateDir, exportRoom, new Properties());
+  }
+
+  /** With Kafka Streams settings of the test's own ({@code settings}, over the harness's). */
+  LinkedHarness(WindowSpec window, Path stateDir, Properties settings) {
+    this(window, stateDir, () -> true, settings);
+  }
+
+  private LinkedHarness(
+      WindowSpec window, Path stateDir, BooleanSupplier exportRoom, Properties settings) {
     this.openTelemetry =
         OpenTelemetrySdk.builder()
             .setTracerProvider(
@@ -93,6 +103,7 @@ final class LinkedHarness implements AutoCloseable {
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.put(
         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+    props.putAll(settings);
     this.driver = new TopologyTestDriver(builder.build(), props);
     this.output =
         driver.createOutputTopic("results", new StringDeserializer(), new LongDeserializer());

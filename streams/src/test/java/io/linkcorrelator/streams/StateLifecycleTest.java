@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.stream.Stream;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,10 +34,22 @@ class StateLifecycleTest {
         Arguments.of(WindowSpec.session(Duration.ofSeconds(4), grace)));
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("windows")
-  void closingEveryWindowOfAKeyFreesAllOfItsState(WindowSpec window) {
-    try (LinkedHarness harness = new LinkedHarness(window, stateDir)) {
+  static Stream<Arguments> windowsWithAndWithoutCache() {
+    return windows()
+        .flatMap(
+            window ->
+                Stream.of(
+                    Arguments.of(window.get()[0], true), Arguments.of(window.get()[0], false)));
+  }
+
+  @ParameterizedTest(name = "{0}, cached {1}")
+  @MethodSource("windowsWithAndWithoutCache")
+  void closingEveryWindowOfAKeyFreesAllOfItsState(WindowSpec window, boolean cached) {
+    Properties settings = new Properties();
+    if (!cached) {
+      settings.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    }
+    try (LinkedHarness harness = new LinkedHarness(window, stateDir, settings)) {
       int sent = 0;
       for (int i = 0; i < 200; i++) {
         // Two keys, bursts and gaps, some records out of order within grace.
