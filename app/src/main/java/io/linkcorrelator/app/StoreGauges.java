@@ -15,8 +15,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  *
  * <ul>
  *   <li>{@code correlator.windows.open}: open (group key, window) entries of the local tasks;
- *   <li>{@code correlator.contributors.held}: contributor log entries of the local tasks (a
- *       contributor is held once, however many windows it is in).
+ *   <li>{@code correlator.contributor_log.pages}: contributor log pages of the local tasks (a page
+ *       holds the contributors of one key, event-time bucket and commit interval, each once,
+ *       however many windows it is in).
  * </ul>
  *
  * <p>Both are the stores' {@code approximateNumEntries()} (RocksDB's {@code estimate-num-keys}):
@@ -34,10 +35,10 @@ final class StoreGauges {
         .setUnit("{window}")
         .buildWithCallback(gauge -> record(gauge, streams, CorrelatorTopology.WINDOWS_STORE));
     meter
-        .upDownCounterBuilder("correlator.contributors.held")
+        .upDownCounterBuilder("correlator.contributor_log.pages")
         .setDescription(
-            "Contributors held in the state of this instance's tasks (RocksDB's estimate)")
-        .setUnit("{contributor}")
+            "Contributor log pages held in the state of this instance's tasks (RocksDB's estimate)")
+        .setUnit("{page}")
         .buildWithCallback(gauge -> record(gauge, streams, CorrelatorTopology.LOG_STORE));
   }
 

@@ -28,17 +28,17 @@ import org.slf4j.LoggerFactory;
  * {@link Progress} markers) is the {@link StreamTime}'s.
  *
  * <p>Per record the work is a constant number of store operations, independent of how many messages
- * a window holds. When stream time reaches a window's close time, its contributors are read back
- * from the log by range, in event-time order, into a {@link WindowEmission}; the result is
- * forwarded, and only then is the window's state removed. Emission work per call is bounded
- * ({@value #MAX_WINDOWS_PER_CALL} windows or {@value #MAX_CONTRIBUTORS_PER_CALL} contributors,
- * whole windows at a time, one export of their spans, which the thread does not wait for: the
- * piece's results are forwarded by a later call once it is confirmed, see {@link SpanFlush}): what
- * is left is continued by a punctuator, under exactly-once only after the next commit, so no burst
- * of closing windows can hold one call or one transaction past {@code max.poll.interval.ms} or the
- * transaction timeout. A piece also ends before a window when the span processor's queue has no
- * room for more spans ({@link ExportQueue}): emission waits for exports rather than have spans
- * dropped.
+ * a window holds (the log's append is one cached put). When stream time reaches a window's close
+ * time, its contributors are read back from the log's pages, in event-time order and each message
+ * once, into a {@link WindowEmission}; the result is forwarded, and only then is the window's state
+ * removed. Emission work per call is bounded ({@value #MAX_WINDOWS_PER_CALL} windows or {@value
+ * #MAX_CONTRIBUTORS_PER_CALL} contributors, whole windows at a time, one export of their spans,
+ * which the thread does not wait for: the piece's results are forwarded by a later call once it is
+ * confirmed, see {@link SpanFlush}): what is left is continued by a punctuator, under exactly-once
+ * only after the next commit, so no burst of closing windows can hold one call or one transaction
+ * past {@code max.poll.interval.ms} or the transaction timeout. A piece also ends before a window
+ * when the span processor's queue has no room for more spans ({@link ExportQueue}): emission waits
+ * for exports rather than have spans dropped.
  */
 final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 

@@ -18,7 +18,19 @@ interface WindowRule {
 
   /**
    * Frees the log entries of {@code key} that no open window, and no window that can still open,
-   * will contain, once the window {@code [closedStart, closedEnd)} has been emitted and removed.
+   * will contain, once the window starting at {@code closedStart} has been emitted and removed: by
+   * {@link ContributorLog#free}{@code (key, from, to)}, {@code to} the earliest start among the
+   * key's open windows (sliding: one before it), or {@link Long#MAX_VALUE} when none is open.
+   *
+   * <p>The contract the log's whole-page deletes rely on: windows of one key close in start order,
+   * so once a window has closed no window starting at or before it opens again, and a later free's
+   * {@code from} is never above an earlier one's {@code to}. Tumbling and hopping windows have one
+   * size, so their close time (end + grace) orders them as their start does; sliding windows too
+   * ({@code [s, s + d + 1)}); sessions do not overlap, so a key's sessions end (and close) in start
+   * order, and a merged session starts no later than the sessions it replaces. Every entry below
+   * {@code to} is then dead: it is held by no open window and by none that can still open (see each
+   * rule's free), so a bucket deleted whole never drops a live entry, and the entries of a bucket
+   * only partly below {@code to} that are below it are never read again.
    */
   void free(byte[] key, long closedStart);
 

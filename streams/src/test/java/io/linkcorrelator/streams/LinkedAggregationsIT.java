@@ -13,8 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.function.Function;
@@ -25,10 +27,14 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.BytesDeserializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -42,6 +48,7 @@ import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -180,6 +187,101 @@ class LinkedAggregationsIT {
         assertThat(linkedAnywhere).as("every record linked").containsAll(all);
       }
     }
+  }
+
+  @Test
+  void aPageOfTheContributorLogReachesTheChangelogOnceAndHoldsTheEntriesOfACommitInterval()
+      throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        OpenTelemetrySdk sdk =
+            OpenTelemetrySdk.builder()
+                .setTracerProvider(
+                    SdkTracerProvider.builder()
+                        .setIdGenerator(DeterministicIds.idGenerator())
+                        .build())
+                .build()) {
+      kafka.createTopic(INPUT, 2);
+      kafka.createTopic(OUTPUT, 1);
+      long base = System.currentTimeMillis() - 120_000;
+      List<Sent> sent = new ArrayList<>();
+      for (int i = 1; i <= 600; i++) {
+        sent.add(new Sent("k" + i % 3, base + i * 10L, LinkedHarness.spanId(i)));
+      }
+      produce(kafka, sent, base + 60_000); // before the application starts: one burst
+
+      StreamsBuilder builder = new StreamsBuilder();
+      LinkedAggregations.with(sdk)
+          .groupBy(
+              builder.stream(INPUT, Consumed.with(Serdes.String(), Serdes.String())),
+              (id, key) -> key,
+              Grouped.with(Serdes.String(), Serdes.String()))
+          .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofSeconds(2), GRACE))
+          .count(Named.as("counts"))
+          .map((Windowed<String> w, Long count) -> KeyValue.pair(name(w), count))
+          .to(OUTPUT, Produced.with(Serdes.String(), Serdes.Long()));
+      Properties props = new Properties();
+      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "linked-pages");
+      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+      props.put(
+          StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+          DeadLetterHandler.class.getName());
+      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+      long counted = 0;
+      try (KafkaStreams streams = new KafkaStreams(builder.build(), props);
+          KafkaConsumer<String, Long> results =
+              new KafkaConsumer<>(
+                  consumerProps(kafka, "results"),
+                  new StringDeserializer(),
+                  new LongDeserializer())) {
+        streams.start();
+        results.subscribe(List.of(OUTPUT));
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (counted < sent.size() && System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, Long> result : results.poll(Duration.ofMillis(500))) {
+            counted += result.key().startsWith("closer@") ? 0 : result.value();
+          }
+        }
+      }
+      assertThat(counted).as("every record counted").isEqualTo(sent.size());
+
+      Map<Bytes, Integer> writes = new HashMap<>();
+      try (KafkaConsumer<Bytes, byte[]> changelog =
+          new KafkaConsumer<>(
+              consumerProps(kafka, "changelog"),
+              new BytesDeserializer(),
+              new ByteArrayDeserializer())) {
+        String topic = "linked-pages-counts-contributors-changelog";
+        List<TopicPartition> partitions =
+            changelog.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
+        changelog.assign(partitions);
+        changelog.seekToBeginning(partitions);
+        Map<TopicPartition, Long> ends = changelog.endOffsets(partitions);
+        while (partitions.stream().anyMatch(p -> changelog.position(p) < ends.get(p))) {
+          for (ConsumerRecord<Bytes, byte[]> page : changelog.poll(Duration.ofMillis(500))) {
+            if (page.value() != null) {
+              writes.merge(page.key(), 1, Integer::sum);
+            }
+          }
+        }
+      }
+      assertThat(writes.values()).as("writes of each page").isNotEmpty().containsOnly(1);
+      assertThat(writes.size())
+          .as("pages, for %d contributors read in one burst", sent.size() + 2)
+          .isLessThan(sent.size() / 10);
+    }
+  }
+
+  private static Properties consumerProps(EmbeddedKafka kafka, String group) {
+    Properties props = new Properties();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return props;
   }
 
   /** Checks one result's context and links; returns the span ids it links. */
