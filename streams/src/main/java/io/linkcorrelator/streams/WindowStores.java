@@ -8,33 +8,33 @@ import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The names of one window step's four state stores: the {@link ContributorLog}, the {@link
- * OpenWindows} and their close index, and the {@link StreamTime}.
+ * The names of one window step's two state stores: the {@link ContributorLog} and the window state
+ * (the {@link OpenWindows} and their close index, the {@link StreamTime}, the session rule's latest
+ * end and the log's topic ids, each kind of key under its own first byte, see {@link StateKeys}).
  *
  * @param log the contributor log
- * @param windows the open windows
- * @param closeIndex the close index
- * @param streamTime the stream time
+ * @param windows the window state
  */
-record WindowStores(String log, String windows, String closeIndex, String streamTime) {
+record WindowStores(String log, String windows) {
 
-  /** The stores of an aggregation named {@code name}: {@code <name>-contributors} and so on. */
+  /**
+   * The stores of an aggregation named {@code name}: {@code <name>-contributors}, {@code -windows}.
+   */
   static WindowStores named(String name) {
-    return new WindowStores(
-        name + "-contributors", name + "-windows", name + "-close-index", name + "-stream-time");
+    return new WindowStores(name + "-contributors", name + "-windows");
   }
 
   /** The names, in the order a processor connects them. */
   String[] names() {
-    return new String[] {log, windows, closeIndex, streamTime};
+    return new String[] {log, windows};
   }
 
   /** Persistent key-value stores of bytes, logged (Kafka Streams' defaults). */
   Set<StoreBuilder<?>> builders() {
-    // Stream time is stored whenever a window opens or closes: the cache folds those writes into
-    // at most one changelog record per key and commit.
-    return Set.of(
-        store(log), store(windows), store(closeIndex), store(streamTime).withCachingEnabled());
+    // The window state is cached: a window opened and closed within one commit interval, and the
+    // stream time stored whenever a window opens or closes, reach the changelog at most once per
+    // key and commit.
+    return Set.of(store(log), store(windows).withCachingEnabled());
   }
 
   private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(String name) {
