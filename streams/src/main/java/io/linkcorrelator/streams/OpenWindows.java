@@ -1,8 +1,6 @@
 package io.linkcorrelator.streams;
 
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -21,15 +19,6 @@ final class OpenWindows {
 
   private final KeyValueStore<Bytes, byte[]> state;
   private final WindowSpec spec;
-
-  /** Windows known to be registered, so that most records skip the store lookup. */
-  private final Map<Bytes, Boolean> registered =
-      new LinkedHashMap<>(1_024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Bytes, Boolean> eldest) {
-          return size() > 10_000;
-        }
-      };
 
   private long nextCloseTime;
   private boolean registeredSinceAsked;
@@ -58,16 +47,12 @@ final class OpenWindows {
       return false;
     }
     Bytes windowKey = StateKeys.window(key, start, end);
-    if (registered.containsKey(windowKey)) {
-      return true;
-    }
     if (state.get(windowKey) == null) {
       state.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
       state.put(StateKeys.close(closeTime, windowKey), EMPTY);
       nextCloseTime = Math.min(nextCloseTime, closeTime);
       registeredSinceAsked = true;
     }
-    registered.put(windowKey, Boolean.TRUE);
     return true;
   }
 
@@ -80,7 +65,6 @@ final class OpenWindows {
   /** Forgets a window: its open-window and close-index entries. */
   void remove(Bytes windowKey) {
     state.delete(windowKey);
-    registered.remove(windowKey);
     state.delete(StateKeys.close(spec.closeTime(StateKeys.windowEnd(windowKey)), windowKey));
   }
 

@@ -3,6 +3,7 @@ package io.linkcorrelator.streams;
 import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -24,21 +25,23 @@ record WindowStores(String log, String windows) {
     return new WindowStores(name + "-contributors", name + "-windows");
   }
 
-  /** The names, in the order a processor connects them. */
-  String[] names() {
-    return new String[] {log, windows};
-  }
-
-  /** Persistent key-value stores of bytes, logged (Kafka Streams' defaults). */
+  /**
+   * Key-value stores of bytes, both logged: the log persistent (RocksDB: it grows with the
+   * contributors), the window state in memory (it holds a few entries per open window, however many
+   * contributors the window has) and cached. In memory, a commit costs the window state no RocksDB
+   * write (TopologyTestDriver commits after every record); its changelog is compacted and read back
+   * whole when a task starts. Cached, a window opened and closed within one commit interval, and
+   * the stream time stored whenever a window opens or closes, reach the changelog at most once per
+   * key and commit.
+   */
   Set<StoreBuilder<?>> builders() {
-    // The window state is cached: a window opened and closed within one commit interval, and the
-    // stream time stored whenever a window opens or closes, reach the changelog at most once per
-    // key and commit.
-    return Set.of(store(log), store(windows).withCachingEnabled());
+    return Set.of(
+        store(Stores.persistentKeyValueStore(log)),
+        store(Stores.inMemoryKeyValueStore(windows)).withCachingEnabled());
   }
 
-  private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(String name) {
-    return Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray());
+  private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(
+      KeyValueBytesStoreSupplier supplier) {
+    return Stores.keyValueStoreBuilder(supplier, Serdes.Bytes(), Serdes.ByteArray());
   }
 }
