@@ -20,13 +20,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   latest session end   [1]                     8-byte number ({@link StoredLong})
  *   upstream progress    [2][partition 4][topic] 8-byte number ({@link SlowestPartitionTime})
  *   log topic ids        [3][topic]              varint id ({@link ContributorLog})
- *   open windows         [4][key length 4][key][start 8][end 8]    span start, 8 bytes
- *   close index          [5][close time 8][the open window's key]  empty
+ *   open windows         [4][key length varint][key][start 8][end 8]  span start, 8 bytes
+ *   close index          [5][close time 8][the open window's key after its first byte]  empty
  * </pre>
  *
  * A key of the window state whose first byte is 0 and that is longer than one byte was written by
  * an earlier layout (its own windows store, keys starting with a 4-byte key length): {@link
- * #refuseEarlierLayout} refuses it.
+ * #refuseEarlierLayout} refuses it. A close-index key is the close time then the open window's key
+ * without its kind byte, so the close index is read in close order and each entry names its window.
  *
  * <p>The log's suffix names the original message in full (its topic by an id that the log store
  * itself maps to the topic's name, never a hash of it), so reprocessing a message after a failure
@@ -206,10 +207,10 @@ final class StateKeys {
   static Bytes close(long closeTime, Bytes windowKey) {
     byte[] window = windowKey.get();
     return Bytes.wrap(
-        ByteBuffer.allocate(1 + 8 + window.length)
+        ByteBuffer.allocate(1 + 8 + window.length - 1)
             .put(CLOSE)
             .putLong(flip(closeTime))
-            .put(window)
+            .put(window, 1, window.length - 1)
             .array());
   }
 
@@ -219,7 +220,7 @@ final class StateKeys {
         ByteBuffer.allocate(1 + 8 + 1)
             .put(CLOSE)
             .putLong(flip(closeTime))
-            .put((byte) (WINDOW + 1))
+            .put((byte) 0xFF) // never a varint's first byte
             .array());
   }
 
@@ -240,7 +241,9 @@ final class StateKeys {
   /** The open window's key inside a close-index key. */
   static Bytes windowOfClose(Bytes closeKey) {
     byte[] bytes = closeKey.get();
-    return Bytes.wrap(Arrays.copyOfRange(bytes, 1 + 8, bytes.length));
+    byte[] window = Arrays.copyOfRange(bytes, 8, bytes.length);
+    window[0] = WINDOW;
+    return Bytes.wrap(window);
   }
 
   /** First possible open-window key. */
@@ -255,19 +258,22 @@ final class StateKeys {
 
   /** The group key inside an open window's key. */
   static String groupKeyOfWindow(Bytes windowKey) {
-    byte[] bytes = windowKey.get();
-    int length = ByteBuffer.wrap(bytes).getInt(1);
-    return new String(bytes, 1 + 4, length, StandardCharsets.UTF_8);
+    ByteBuffer in = ByteBuffer.wrap(windowKey.get(), 1, windowKey.get().length - 1);
+    int length = Varints.readInt(in);
+    return new String(windowKey.get(), in.position(), length, StandardCharsets.UTF_8);
   }
 
   static byte[] groupKeyBytesOfWindow(Bytes windowKey) {
-    byte[] bytes = windowKey.get();
-    int length = ByteBuffer.wrap(bytes).getInt(1);
-    return Arrays.copyOfRange(bytes, 1 + 4, 1 + 4 + length);
+    ByteBuffer in = ByteBuffer.wrap(windowKey.get(), 1, windowKey.get().length - 1);
+    int length = Varints.readInt(in);
+    return Arrays.copyOfRange(windowKey.get(), in.position(), in.position() + length);
   }
 
   private static ByteBuffer prefix(byte[] key, int suffix) {
-    return ByteBuffer.allocate(1 + 4 + key.length + suffix).put(WINDOW).putInt(key.length).put(key);
+    ByteBuffer buffer =
+        ByteBuffer.allocate(1 + Varints.sizeOf(key.length) + key.length + suffix).put(WINDOW);
+    Varints.write(key.length, buffer);
+    return buffer.put(key);
   }
 
   private static long flip(long value) {
