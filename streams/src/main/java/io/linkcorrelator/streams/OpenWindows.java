@@ -1,6 +1,8 @@
 package io.linkcorrelator.streams;
 
 import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -9,9 +11,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The open windows (each (group key, window) with the wall-clock time it took its first record, the
  * aggregate span's start) and the close index (the same windows ordered by the stream time at which
  * they close), both kinds of keys in the window state {@code <name>-windows} (see {@link
- * StateKeys}). A window stays in both until its result has been forwarded. The store is cached, so
- * a window opened and closed within one commit interval reaches the changelog as one tombstone per
- * key instead of a put and a delete.
+ * StateKeys}). A window stays in both until its result has been forwarded.
  */
 final class OpenWindows {
 
@@ -19,6 +19,15 @@ final class OpenWindows {
 
   private final KeyValueStore<Bytes, byte[]> state;
   private final WindowSpec spec;
+
+  /** Windows known to be registered, so that most records skip the store lookup. */
+  private final Map<Bytes, Boolean> registered =
+      new LinkedHashMap<>(1_024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Bytes, Boolean> eldest) {
+          return size() > 10_000;
+        }
+      };
 
   private long nextCloseTime;
   private boolean registeredSinceAsked;
@@ -47,12 +56,16 @@ final class OpenWindows {
       return false;
     }
     Bytes windowKey = StateKeys.window(key, start, end);
+    if (registered.containsKey(windowKey)) {
+      return true;
+    }
     if (state.get(windowKey) == null) {
       state.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
       state.put(StateKeys.close(closeTime, windowKey), EMPTY);
       nextCloseTime = Math.min(nextCloseTime, closeTime);
       registeredSinceAsked = true;
     }
+    registered.put(windowKey, Boolean.TRUE);
     return true;
   }
 
@@ -65,6 +78,7 @@ final class OpenWindows {
   /** Forgets a window: its open-window and close-index entries. */
   void remove(Bytes windowKey) {
     state.delete(windowKey);
+    registered.remove(windowKey);
     state.delete(StateKeys.close(spec.closeTime(StateKeys.windowEnd(windowKey)), windowKey));
   }
 

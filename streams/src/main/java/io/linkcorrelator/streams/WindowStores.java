@@ -26,18 +26,14 @@ record WindowStores(String log, String windows) {
   }
 
   /**
-   * Key-value stores of bytes, both logged: the log persistent (RocksDB: it grows with the
-   * contributors), the window state in memory (it holds a few entries per open window, however many
-   * contributors the window has) and cached. In memory, a commit costs the window state no RocksDB
-   * write (TopologyTestDriver commits after every record); its changelog is compacted and read back
-   * whole when a task starts. Cached, a window opened and closed within one commit interval, and
-   * the stream time stored whenever a window opens or closes, reach the changelog at most once per
-   * key and commit.
+   * Persistent key-value stores of bytes, logged (Kafka Streams' defaults), not cached: the window
+   * state is read by range (the close index, a key's windows), and both Kafka's record cache and
+   * its in-memory store copy a range's keys before iterating them, so a range over the close index
+   * would cost the open windows' number; RocksDB's iterators read lazily.
    */
   Set<StoreBuilder<?>> builders() {
     return Set.of(
-        store(Stores.persistentKeyValueStore(log)),
-        store(Stores.inMemoryKeyValueStore(windows)).withCachingEnabled());
+        store(Stores.persistentKeyValueStore(log)), store(Stores.persistentKeyValueStore(windows)));
   }
 
   private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(
