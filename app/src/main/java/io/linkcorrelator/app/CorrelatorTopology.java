@@ -56,14 +56,11 @@ public final class CorrelatorTopology {
   /** The contributor log store: {@value}. */
   public static final String LOG_STORE = "correlator-contributors";
 
-  /** The open-windows store: {@value}. */
+  /**
+   * The window state store: {@value} (open windows, their close index, the correlator's own stream
+   * time).
+   */
   public static final String WINDOWS_STORE = "correlator-windows";
-
-  /** The close-index store: {@value}. */
-  public static final String CLOSE_STORE = "correlator-close-index";
-
-  /** The store of the correlator's own stream time: {@value}. */
-  public static final String STREAM_TIME_STORE = "correlator-stream-time";
 
   /** Name of the repartition step when grouping by a header or a value field: {@value}. */
   public static final String REPARTITION = "correlator-regroup";

@@ -33,7 +33,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *          topic id (varint) · length (varint) and the rest ({@link ContributionSerde#encodeEntry})
  * </pre>
  *
- * A linked message takes about 35 bytes of a page. The topic ids are kept in the stream-time store
+ * A linked message takes about 35 bytes of a page. The topic ids are kept in the window state
  * ({@link StateKeys#logTopicId}), written once per topic. A topic's id is its place among the input
  * topics in name order, when they are known ({@code LinkedAggregations#withInputTopics}; else in
  * order of first sight) (or the next free one when a changed configuration made that one taken), so

@@ -12,7 +12,7 @@ final class LatestEventTime implements StreamTime {
   private final StoredLong value;
 
   LatestEventTime(KeyValueStore<Bytes, byte[]> store) {
-    this.value = new StoredLong(store, StoredLong.STREAM_TIME);
+    this.value = new StoredLong(store, StateKeys.STREAM_TIME);
   }
 
   @Override

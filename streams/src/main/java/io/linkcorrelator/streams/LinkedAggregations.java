@@ -12,10 +12,13 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.internals.GroupedInternal;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * Linked windowed aggregations in your own Kafka Streams topology: the entry point. It reads like
@@ -478,6 +481,28 @@ public final class LinkedAggregations {
               + " serializes keys and keeps values itself");
     }
     return internal;
+  }
+
+  /**
+   * Counts the open (group key, window) entries in a linked aggregation's window state, the store
+   * {@code <name>-windows}, read through Kafka Streams' interactive queries ({@code
+   * QueryableStoreTypes.keyValueStore()}). Exact; it reads every open window's key, so its cost
+   * grows with the open windows (not with their contributors).
+   *
+   * @param windowState the store {@code <name>-windows}
+   * @return the open windows it holds
+   */
+  public static long openWindows(ReadOnlyKeyValueStore<Bytes, byte[]> windowState) {
+    long open = 0;
+    try (KeyValueIterator<Bytes, byte[]> windows =
+        windowState.range(StateKeys.windowsFrom(), StateKeys.windowsTo())) {
+      while (windows.hasNext()) {
+        if (windows.next().key.get()[0] == StateKeys.WINDOW) {
+          open++;
+        }
+      }
+    }
+    return open;
   }
 
   private LinkedAggregations with(UnaryOperator<LinkOptions> change) {

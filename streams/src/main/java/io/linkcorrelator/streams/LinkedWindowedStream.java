@@ -29,11 +29,11 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * fold at close and what happens to late and bad records.
  *
  * <p>The {@code Named} of an aggregation is required: it names its processors ({@code
- * <name>-capture}, {@code <name>}), its state stores ({@code <name>-contributors}, {@code
- * <name>-windows}, {@code <name>-close-index}, {@code <name>-stream-time}), its repartition topic
- * after a {@code groupBy} ({@code <name>-repartition}, unless {@code Grouped.as} names it) and its
- * spans ({@code aggregate <name>}, unless {@link LinkedAggregations#withSpanName} names them), so
- * that they stay the same when the topology changes.
+ * <name>-capture}, {@code <name>}), its two state stores ({@code <name>-contributors}, {@code
+ * <name>-windows}), its repartition topic after a {@code groupBy} ({@code <name>-repartition},
+ * unless {@code Grouped.as} names it) and its spans ({@code aggregate <name>}, unless {@link
+ * LinkedAggregations#withSpanName} names them), so that they stay the same when the topology
+ * changes.
  *
  * @param <K> group key
  * @param <V> value

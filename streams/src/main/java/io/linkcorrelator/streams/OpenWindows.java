@@ -8,17 +8,16 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The open windows ({@code <name>-windows}: each (group key, window) with the wall-clock time it
- * took its first record, the aggregate span's start) and the close index ({@code
- * <name>-close-index}: the same windows ordered by the stream time at which they close). A window
- * stays in both until its result has been forwarded.
+ * The open windows (each (group key, window) with the wall-clock time it took its first record, the
+ * aggregate span's start) and the close index (the same windows ordered by the stream time at which
+ * they close), both kinds of keys in the window state {@code <name>-windows} (see {@link
+ * StateKeys}). A window stays in both until its result has been forwarded.
  */
 final class OpenWindows {
 
   private static final byte[] EMPTY = new byte[0];
 
-  private final KeyValueStore<Bytes, byte[]> windows;
-  private final KeyValueStore<Bytes, byte[]> closeIndex;
+  private final KeyValueStore<Bytes, byte[]> state;
   private final WindowSpec spec;
 
   /** Windows known to be registered, so that most records skip the store lookup. */
@@ -36,12 +35,12 @@ final class OpenWindows {
   /** Every close-index entry before this close time is gone: scans start here, past tombstones. */
   private long scanFrom = Long.MIN_VALUE;
 
-  OpenWindows(
-      KeyValueStore<Bytes, byte[]> windows,
-      KeyValueStore<Bytes, byte[]> closeIndex,
-      WindowSpec spec) {
-    this.windows = windows;
-    this.closeIndex = closeIndex;
+  /**
+   * @param state the window state
+   * @param spec the window type
+   */
+  OpenWindows(KeyValueStore<Bytes, byte[]> state, WindowSpec spec) {
+    this.state = state;
     this.spec = spec;
     this.nextCloseTime = firstCloseTime(Long.MIN_VALUE);
   }
@@ -60,9 +59,9 @@ final class OpenWindows {
     if (registered.containsKey(windowKey)) {
       return true;
     }
-    if (windows.get(windowKey) == null) {
-      windows.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
-      closeIndex.put(StateKeys.close(closeTime, windowKey), EMPTY);
+    if (state.get(windowKey) == null) {
+      state.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
+      state.put(StateKeys.close(closeTime, windowKey), EMPTY);
       nextCloseTime = Math.min(nextCloseTime, closeTime);
       registeredSinceAsked = true;
     }
@@ -72,26 +71,26 @@ final class OpenWindows {
 
   /** The wall-clock time the window took its first record, or {@code fallback}. */
   long spanStart(Bytes windowKey, long fallback) {
-    byte[] state = windows.get(windowKey);
-    return state == null ? fallback : ByteBuffer.wrap(state).getLong();
+    byte[] value = state.get(windowKey);
+    return value == null ? fallback : ByteBuffer.wrap(value).getLong();
   }
 
-  /** Forgets a window: from the windows store and the close index. */
+  /** Forgets a window: its open-window and close-index entries. */
   void remove(Bytes windowKey) {
-    windows.delete(windowKey);
+    state.delete(windowKey);
     registered.remove(windowKey);
-    closeIndex.delete(StateKeys.close(spec.closeTime(StateKeys.windowEnd(windowKey)), windowKey));
+    state.delete(StateKeys.close(spec.closeTime(StateKeys.windowEnd(windowKey)), windowKey));
   }
 
   /** Windows of key starting in [fromStart, toStart], in start order. */
   KeyValueIterator<Bytes, byte[]> starting(byte[] key, long fromStart, long toStart) {
-    return windows.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart));
+    return state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart));
   }
 
   /** The window of key with the latest start at or before {@code toStart}, or null. */
   Bytes lastStartingBy(byte[] key, long toStart) {
     try (KeyValueIterator<Bytes, byte[]> earlier =
-        windows.reverseRange(
+        state.reverseRange(
             StateKeys.windowFrom(key, Long.MIN_VALUE), StateKeys.windowTo(key, toStart))) {
       return earlier.hasNext() ? earlier.next().key : null;
     }
@@ -115,7 +114,7 @@ final class OpenWindows {
    */
   Bytes firstDue(long streamTime) {
     try (KeyValueIterator<Bytes, byte[]> closing =
-        closeIndex.range(StateKeys.closeFrom(scanFrom), StateKeys.closeTo(streamTime))) {
+        state.range(StateKeys.closeFrom(scanFrom), StateKeys.closeTo(streamTime))) {
       if (closing.hasNext()) {
         Bytes closeKey = closing.next().key;
         scanFrom = StateKeys.closeTime(closeKey);
@@ -132,7 +131,7 @@ final class OpenWindows {
         StateKeys.close(spec.closeTime(StateKeys.windowEnd(previous)), previous).get();
     byte[] after = java.util.Arrays.copyOf(closeKey, closeKey.length + 1);
     try (KeyValueIterator<Bytes, byte[]> closing =
-        closeIndex.range(Bytes.wrap(after), StateKeys.closeTo(streamTime))) {
+        state.range(Bytes.wrap(after), StateKeys.closeTo(streamTime))) {
       return closing.hasNext() ? StateKeys.windowOfClose(closing.next().key) : null;
     }
   }
@@ -146,15 +145,8 @@ final class OpenWindows {
 
   private long firstCloseTime(long from) {
     try (KeyValueIterator<Bytes, byte[]> first =
-        closeIndex.range(StateKeys.closeFrom(from), StateKeys.closeEnd())) {
+        state.range(StateKeys.closeFrom(from), StateKeys.closeEnd())) {
       return first.hasNext() ? StateKeys.closeTime(first.next().key) : Long.MAX_VALUE;
     }
-  }
-
-  /** Forgets the cache (after a task's state was rolled back, trust only the store). */
-  void clearCache() {
-    registered.clear();
-    scanFrom = Long.MIN_VALUE;
-    nextCloseTime = firstCloseTime(Long.MIN_VALUE);
   }
 }

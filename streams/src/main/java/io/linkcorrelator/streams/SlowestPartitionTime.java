@@ -1,7 +1,6 @@
 package io.linkcorrelator.streams;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
@@ -19,13 +18,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * idle, stream time is the largest progress (what Kafka Streams' per-task stream time would be).
  *
  * <p>Per record the work is one map lookup and a pass over the known upstream partitions (their
- * number, never the windows' size). Progress is stored under {@code [2][partition][topic]} with the
- * stream time, so a restart neither forgets a lagging partition nor closes windows early; after a
- * restart every known partition counts as active until it has been idle for the timeout.
+ * number, never the windows' size). Progress is stored in the window state (see {@link StateKeys})
+ * with the stream time, so a restart neither forgets a lagging partition nor closes windows early;
+ * after a restart every known partition counts as active until it has been idle for the timeout.
  */
 final class SlowestPartitionTime implements StreamTime {
-
-  private static final byte PROGRESS_KEY = 2;
 
   private final KeyValueStore<Bytes, byte[]> store;
   private final long idleMs;
@@ -48,13 +45,12 @@ final class SlowestPartitionTime implements StreamTime {
   SlowestPartitionTime(KeyValueStore<Bytes, byte[]> store, long idleMs, long now) {
     this.store = store;
     this.idleMs = idleMs;
-    this.value = new StoredLong(store, StoredLong.STREAM_TIME);
+    this.value = new StoredLong(store, StateKeys.STREAM_TIME);
     try (KeyValueIterator<Bytes, byte[]> stored =
-        store.range(
-            Bytes.wrap(new byte[] {PROGRESS_KEY}), Bytes.wrap(new byte[] {PROGRESS_KEY + 1}))) {
+        store.range(StateKeys.progressFrom(), StateKeys.progressTo())) {
       stored.forEachRemaining(
           entry -> {
-            if (entry.key.get().length > 1 && entry.key.get()[0] == PROGRESS_KEY) {
+            if (entry.key.get()[0] == StateKeys.PROGRESS) {
               Upstream upstream = new Upstream(now);
               upstream.progress = ByteBuffer.wrap(entry.value).getLong();
               upstream.stored = upstream.progress;
@@ -66,7 +62,7 @@ final class SlowestPartitionTime implements StreamTime {
       // First start: no upstream partition has reported yet. Hold stream time as an active
       // partition would, so that every capture task gets the idle time to report before any
       // window closes (never stored: its progress never moves).
-      upstreams.put(Bytes.wrap(new byte[] {PROGRESS_KEY}), new Upstream(now));
+      upstreams.put(StateKeys.single(StateKeys.PROGRESS), new Upstream(now));
     }
   }
 
@@ -121,20 +117,12 @@ final class SlowestPartitionTime implements StreamTime {
    */
   private Upstream upstream(String topic, int partition, long wallClock) {
     if (partition != lastPartition || !topic.equals(lastTopic)) {
-      lastUpstream = upstreams.computeIfAbsent(key(topic, partition), k -> new Upstream(wallClock));
+      lastUpstream =
+          upstreams.computeIfAbsent(
+              StateKeys.progress(topic, partition), k -> new Upstream(wallClock));
       lastTopic = topic;
       lastPartition = partition;
     }
     return lastUpstream;
-  }
-
-  private static Bytes key(String topic, int partition) {
-    byte[] name = topic.getBytes(StandardCharsets.UTF_8);
-    return Bytes.wrap(
-        ByteBuffer.allocate(1 + 4 + name.length)
-            .put(PROGRESS_KEY)
-            .putInt(partition)
-            .put(name)
-            .array());
   }
 }

@@ -4,6 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Byte layouts of the state-store keys. Stores compare keys as unsigned bytes, so numbers are
@@ -11,30 +13,55 @@ import org.apache.kafka.common.utils.Bytes;
  * length-prefixed (all keys of one group are contiguous).
  *
  * <pre>
- * contributor log : [key length varint][key][bucket start 8][topic id varint][partition varint][offset varint]
- * log topic ids   : [3][topic], in the stream-time store (see {@link ContributorLog})
- * windows         : [key length 4][key][start 8][end 8]
- * close index     : [close time 8][key length 4][key][start 8][end 8]
+ * {@code <name>-contributors}, the contributor log, pages ({@link ContributorLog}):
+ *   [key length varint][key][bucket start 8][topic id varint][partition varint][offset varint]
+ * {@code <name>-windows}, the window state, each kind under its first byte:
+ *   stream time          [0]                     8-byte number ({@link StoredLong})
+ *   latest session end   [1]                     8-byte number ({@link StoredLong})
+ *   upstream progress    [2][partition 4][topic] 8-byte number ({@link SlowestPartitionTime})
+ *   log topic ids        [3][topic]              varint id ({@link ContributorLog})
+ *   open windows         [4][key length varint][key][start 8][end 8]  span start, 8 bytes
+ *   close index          [5][close time 8][the open window's key after its first byte]  empty
  * </pre>
  *
- * The contributor log holds pages ({@link ContributorLog}): a page's key is its group key, the
- * start of its event-time bucket and the id of its first entry's original message (its topic by an
- * id that the stream-time store maps to the topic's name, never a hash of it, then partition and
- * offset), so pages of one key sort by bucket, and a page started again by the same message after a
- * failure overwrites the one it started before. Varints are zig-zag ({@link Varints}): a key
- * length's first byte is never 0xFF.
+ * A key of the window state whose first byte is 0 and that is longer than one byte was written by
+ * an earlier layout (its own windows store, keys starting with a 4-byte key length): {@link
+ * #refuseEarlierLayout} refuses it. A close-index key is the close time then the open window's key
+ * without its kind byte, so the close index is read in close order and each entry names its window.
+ *
+ * <p>A page's key is its group key, the start of its event-time bucket and the id of its first
+ * entry's original message (its topic by an id that the window state maps to the topic's name,
+ * never a hash of it, then partition and offset), so pages of one key sort by bucket, and a page
+ * started again by the same message after a failure continues the one it started before. Varints
+ * are zig-zag ({@link Varints}): a key length's first byte is never 0xFF.
  */
 final class StateKeys {
 
   /** Longest page id after the bucket: topic id, partition and offset varints. */
   private static final int LOG_PAGE_ID_MAX = 5 + 5 + 10;
 
-  /**
-   * First byte of the contributor log's topic ids in {@value CorrelatorTopology#STREAM_TIME_STORE}
-   * (after the ids of {@link StoredLong} and the upstream progress of {@code
-   * SlowestPartitionTime}).
-   */
+  /** First byte of the stream time in the window state. */
+  static final byte STREAM_TIME = 0;
+
+  /** First byte of the session rule's latest session end in the window state. */
+  static final byte LATEST_SESSION_END = 1;
+
+  /** First byte of an upstream partition's progress in the window state. */
+  static final byte PROGRESS = 2;
+
+  /** First byte of the contributor log's topic ids in the window state. */
   static final byte LOG_TOPIC_ID = 3;
+
+  /** First byte of an open window in the window state. */
+  static final byte WINDOW = 4;
+
+  /** First byte of a close-index entry in the window state. */
+  static final byte CLOSE = 5;
+
+  /** Where the keys of an earlier layout would start (and nothing of this one does). */
+  private static final Bytes EARLIER_LAYOUT_FROM = Bytes.wrap(new byte[] {STREAM_TIME, 0});
+
+  private static final Bytes EARLIER_LAYOUT_TO = Bytes.wrap(new byte[] {STREAM_TIME + 1});
 
   private StateKeys() {}
 
@@ -109,6 +136,46 @@ final class StateKeys {
     return buffer.put(key);
   }
 
+  /**
+   * Fails when the window state {@code store} (named {@code name}) holds keys of an earlier layout.
+   * One seek, at task start.
+   */
+  static void refuseEarlierLayout(KeyValueStore<Bytes, byte[]> store, String name) {
+    try (KeyValueIterator<Bytes, byte[]> earlier =
+        store.range(EARLIER_LAYOUT_FROM, EARLIER_LAYOUT_TO)) {
+      if (earlier.hasNext() && earlier.next().key.get()[0] == STREAM_TIME) {
+        throw new IllegalStateException(
+            "state store "
+                + name
+                + " holds windows written by an earlier version of the correlator (before open"
+                + " windows, close index and stream time shared one store); reset the application"
+                + " (kafka-streams-application-reset) to upgrade");
+      }
+    }
+  }
+
+  /**
+   * The key of a number kept under one byte ({@link #STREAM_TIME}, {@link #LATEST_SESSION_END}).
+   */
+  static Bytes single(byte kind) {
+    return Bytes.wrap(new byte[] {kind});
+  }
+
+  /** The progress key of upstream partition {@code topic}-{@code partition}. */
+  static Bytes progress(String topic, int partition) {
+    byte[] name = topic.getBytes(StandardCharsets.UTF_8);
+    return Bytes.wrap(
+        ByteBuffer.allocate(1 + 4 + name.length).put(PROGRESS).putInt(partition).put(name).array());
+  }
+
+  static Bytes progressFrom() {
+    return Bytes.wrap(new byte[] {PROGRESS, 0});
+  }
+
+  static Bytes progressTo() {
+    return Bytes.wrap(new byte[] {PROGRESS + 1});
+  }
+
   static Bytes window(byte[] key, long start, long end) {
     return Bytes.wrap(prefix(key, 16).putLong(flip(start)).putLong(flip(end)).array());
   }
@@ -131,54 +198,77 @@ final class StateKeys {
     return flip(ByteBuffer.wrap(bytes).getLong(bytes.length - 8));
   }
 
+  /** The close-index key of a window: its close time, then the open window's key. */
   static Bytes close(long closeTime, Bytes windowKey) {
     byte[] window = windowKey.get();
     return Bytes.wrap(
-        ByteBuffer.allocate(8 + window.length).putLong(flip(closeTime)).put(window).array());
+        ByteBuffer.allocate(1 + 8 + window.length - 1)
+            .put(CLOSE)
+            .putLong(flip(closeTime))
+            .put(window, 1, window.length - 1)
+            .array());
   }
 
+  /** Past every close-index key of {@code closeTime}. */
   static Bytes closeTo(long closeTime) {
-    byte[] bytes = ByteBuffer.allocate(9).putLong(flip(closeTime)).put((byte) 0xFF).array();
-    return Bytes.wrap(bytes);
+    return Bytes.wrap(
+        ByteBuffer.allocate(1 + 8 + 1)
+            .put(CLOSE)
+            .putLong(flip(closeTime))
+            .put((byte) 0xFF) // never a varint's first byte
+            .array());
   }
 
   /** First possible close-index key at or after {@code closeTime}. */
   static Bytes closeFrom(long closeTime) {
-    return Bytes.wrap(ByteBuffer.allocate(8).putLong(flip(closeTime)).array());
+    return Bytes.wrap(ByteBuffer.allocate(1 + 8).put(CLOSE).putLong(flip(closeTime)).array());
   }
 
   /** Past every close-index key. */
   static Bytes closeEnd() {
-    byte[] bytes = new byte[9];
-    Arrays.fill(bytes, (byte) 0xFF);
-    return Bytes.wrap(bytes);
+    return Bytes.wrap(new byte[] {CLOSE + 1});
   }
 
   static long closeTime(Bytes closeKey) {
-    return flip(ByteBuffer.wrap(closeKey.get()).getLong(0));
+    return flip(ByteBuffer.wrap(closeKey.get()).getLong(1));
   }
 
-  /** The windows-store key inside a close-index key. */
+  /** The open window's key inside a close-index key. */
   static Bytes windowOfClose(Bytes closeKey) {
     byte[] bytes = closeKey.get();
-    return Bytes.wrap(Arrays.copyOfRange(bytes, 8, bytes.length));
+    byte[] window = Arrays.copyOfRange(bytes, 8, bytes.length);
+    window[0] = WINDOW;
+    return Bytes.wrap(window);
   }
 
-  /** The group key inside a windows-store key. */
+  /** First possible open-window key. */
+  static Bytes windowsFrom() {
+    return Bytes.wrap(new byte[] {WINDOW});
+  }
+
+  /** Past every open-window key. */
+  static Bytes windowsTo() {
+    return Bytes.wrap(new byte[] {WINDOW + 1});
+  }
+
+  /** The group key inside an open window's key. */
   static String groupKeyOfWindow(Bytes windowKey) {
-    byte[] bytes = windowKey.get();
-    int length = ByteBuffer.wrap(bytes).getInt(0);
-    return new String(bytes, 4, length, StandardCharsets.UTF_8);
+    ByteBuffer in = ByteBuffer.wrap(windowKey.get(), 1, windowKey.get().length - 1);
+    int length = Varints.readInt(in);
+    return new String(windowKey.get(), in.position(), length, StandardCharsets.UTF_8);
   }
 
   static byte[] groupKeyBytesOfWindow(Bytes windowKey) {
-    byte[] bytes = windowKey.get();
-    int length = ByteBuffer.wrap(bytes).getInt(0);
-    return Arrays.copyOfRange(bytes, 4, 4 + length);
+    ByteBuffer in = ByteBuffer.wrap(windowKey.get(), 1, windowKey.get().length - 1);
+    int length = Varints.readInt(in);
+    return Arrays.copyOfRange(windowKey.get(), in.position(), in.position() + length);
   }
 
   private static ByteBuffer prefix(byte[] key, int suffix) {
-    return ByteBuffer.allocate(4 + key.length + suffix).putInt(key.length).put(key);
+    ByteBuffer buffer =
+        ByteBuffer.allocate(1 + Varints.sizeOf(key.length) + key.length + suffix).put(WINDOW);
+    Varints.write(key.length, buffer);
+    return buffer.put(key);
   }
 
   private static long flip(long value) {

@@ -10,20 +10,19 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class StoredLong {
 
-  /** The id of the stream time in {@code <name>-stream-time}. */
-  static final byte STREAM_TIME = 0;
-
-  /** The id of the session rule's latest session end in the same store. */
-  static final byte LATEST_SESSION_END = 1;
-
   private final KeyValueStore<Bytes, byte[]> store;
   private final Bytes key;
   private long value;
   private long stored;
 
-  StoredLong(KeyValueStore<Bytes, byte[]> store, byte id) {
+  /**
+   * @param store the window state
+   * @param kind the value's key, {@link StateKeys#STREAM_TIME} or {@link
+   *     StateKeys#LATEST_SESSION_END}
+   */
+  StoredLong(KeyValueStore<Bytes, byte[]> store, byte kind) {
     this.store = store;
-    this.key = Bytes.wrap(new byte[] {id});
+    this.key = StateKeys.single(kind);
     byte[] bytes = store.get(key);
     this.value = bytes == null ? Long.MIN_VALUE : ByteBuffer.wrap(bytes).getLong();
     this.stored = value;

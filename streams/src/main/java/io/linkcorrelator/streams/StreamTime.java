@@ -4,8 +4,8 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The correlator's own event-time progress, against which windows close, kept in the {@code
- * <name>-stream-time} store. Not the task's stream time, which Kafka Streams advances as it reads,
+ * The correlator's own event-time progress, against which windows close, kept in the window state
+ * {@code <name>-windows}. Not the task's stream time, which Kafka Streams advances as it reads,
  * before the capture step can reject a far-future timestamp. It never goes back.
  *
  * <p>The window rules are handed its value; how progress is measured is this interface's alone:

@@ -21,11 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Windowing and emission over four stores: the {@link ContributorLog}, the {@link OpenWindows} and
- * their close index, and the {@link StreamTime}. Which windows a record opens or joins, when it is
- * late and what the log keeps is the {@link WindowRule} of the window type; how far event time has
- * progressed (after a repartition: by the slowest active upstream partition, learnt also from
- * {@link Progress} markers) is the {@link StreamTime}'s.
+ * Windowing and emission over two stores: the {@link ContributorLog}, and the window state that
+ * holds the {@link OpenWindows} with their close index and the {@link StreamTime} ({@link
+ * WindowStores}). Which windows a record opens or joins, when it is late and what the log keeps is
+ * the {@link WindowRule} of the window type; how far event time has progressed (after a
+ * repartition: by the slowest active upstream partition, learnt also from {@link Progress} markers)
+ * is the {@link StreamTime}'s.
  *
  * <p>Per record the work is a constant number of store operations, independent of how many messages
  * a window holds (the log's append is one cached put). When stream time reaches a window's close
@@ -130,23 +131,20 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
   public void init(ProcessorContext<K, V> context) {
     this.context = context;
     this.taskSpans = spans.forApplication(context.applicationId());
+    KeyValueStore<Bytes, byte[]> state = context.getStateStore(stores.windows());
+    StateKeys.refuseEarlierLayout(state, stores.windows());
     this.log =
         new ContributorLog(
             context.getStateStore(stores.log()),
-            context.getStateStore(stores.streamTime()),
+            state,
             inputTopics,
             ContributorLog.bucketWidth(spec),
             flushes.of(context.taskId()));
     this.pending = null; // a task revived after a rollback re-inits: its held results are gone
-    this.windows =
-        new OpenWindows(
-            context.getStateStore(stores.windows()),
-            context.getStateStore(stores.closeIndex()),
-            spec);
-    KeyValueStore<Bytes, byte[]> times = context.getStateStore(stores.streamTime());
+    this.windows = new OpenWindows(state, spec);
     this.advancedAt = context.currentSystemTimeMs();
-    this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), times, advancedAt);
-    this.latestSessionEnd = new StoredLong(times, StoredLong.LATEST_SESSION_END);
+    this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), state, advancedAt);
+    this.latestSessionEnd = new StoredLong(state, StateKeys.LATEST_SESSION_END);
     this.rule = WindowRule.of(spec, windows, log, latestSessionEnd);
     Map<String, Object> streams = context.appConfigs();
     boolean exactlyOnce =

@@ -3,49 +3,44 @@ package io.linkcorrelator.streams;
 import java.util.Set;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The names of one window step's four state stores: the {@link ContributorLog}, the {@link
- * OpenWindows} and their close index, and the {@link StreamTime}.
+ * The names of one window step's two state stores: the {@link ContributorLog} and the window state
+ * (the {@link OpenWindows} and their close index, the {@link StreamTime}, the session rule's latest
+ * end and the log's topic ids, each kind of key under its own first byte, see {@link StateKeys}).
  *
  * @param log the contributor log
- * @param windows the open windows
- * @param closeIndex the close index
- * @param streamTime the stream time
+ * @param windows the window state
  */
-record WindowStores(String log, String windows, String closeIndex, String streamTime) {
+record WindowStores(String log, String windows) {
 
-  /** The stores of an aggregation named {@code name}: {@code <name>-contributors} and so on. */
+  /**
+   * The stores of an aggregation named {@code name}: {@code <name>-contributors}, {@code -windows}.
+   */
   static WindowStores named(String name) {
-    return new WindowStores(
-        name + "-contributors", name + "-windows", name + "-close-index", name + "-stream-time");
-  }
-
-  /** The names, in the order a processor connects them. */
-  String[] names() {
-    return new String[] {log, windows, closeIndex, streamTime};
+    return new WindowStores(name + "-contributors", name + "-windows");
   }
 
   /**
-   * Persistent key-value stores of bytes, logged (Kafka Streams' defaults); the log cached, its
+   * Persistent key-value stores of bytes, logged (Kafka Streams' defaults). The log is cached, its
    * cache's writes counted by {@code flushes} (the log's generations, see {@link ContributorLog}).
+   * The window state is not cached: it is read by range (the close index, a key's windows), and
+   * both Kafka's record cache and its in-memory store copy a range's keys before iterating them, so
+   * a range over the close index would cost the open windows' number; RocksDB's iterators read
+   * lazily. (The log's ranges are one key's buckets: what the cache copies there is a few pages.)
    */
   Set<StoreBuilder<?>> builders(CacheFlushes flushes) {
-    // Stream time is stored whenever a window opens or closes: the cache folds those writes into
-    // at most one changelog record per key and commit.
     return Set.of(
-        Stores.keyValueStoreBuilder(flushes.supplier(log), Serdes.Bytes(), Serdes.ByteArray())
-            .withCachingEnabled(),
-        store(windows),
-        store(closeIndex),
-        store(streamTime).withCachingEnabled());
+        store(flushes.supplier(log)).withCachingEnabled(),
+        store(Stores.persistentKeyValueStore(windows)));
   }
 
-  private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(String name) {
-    return Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray());
+  private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(
+      KeyValueBytesStoreSupplier supplier) {
+    return Stores.keyValueStoreBuilder(supplier, Serdes.Bytes(), Serdes.ByteArray());
   }
 }

@@ -53,8 +53,6 @@ final class LinkedHarness implements AutoCloseable {
 
   static final String WINDOWS_STORE = NAME + "-windows";
 
-  static final String CLOSE_STORE = NAME + "-close-index";
-
   final InMemorySpanExporter spans = InMemorySpanExporter.create();
   final InMemoryMetricReader metrics = InMemoryMetricReader.create();
   final OpenTelemetrySdk openTelemetry;

@@ -3,6 +3,7 @@ package io.linkcorrelator.streams;
 import static io.linkcorrelator.streams.LinkedHarness.T0;
 import static io.linkcorrelator.streams.LinkedHarness.traced;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -71,9 +73,49 @@ class StateLifecycleTest {
               entries(harness, LinkedHarness.LOG_STORE).stream()
                   .map(e -> StateKeys.groupKeyOfLog(e.key)))
           .containsExactly("z");
-      assertThat(keysOf(harness, LinkedHarness.WINDOWS_STORE)).containsOnly("z");
-      assertThat(entries(harness, LinkedHarness.CLOSE_STORE))
-          .hasSameSizeAs(entries(harness, LinkedHarness.WINDOWS_STORE));
+      List<KeyValue<Bytes, byte[]>> open =
+          entries(harness, StateKeys.windowsFrom(), StateKeys.windowsTo());
+      assertThat(open).map(e -> StateKeys.groupKeyOfWindow(e.key)).containsOnly("z");
+      assertThat(entries(harness, StateKeys.closeFrom(Long.MIN_VALUE), StateKeys.closeEnd()))
+          .map(e -> StateKeys.windowOfClose(e.key))
+          .containsExactlyInAnyOrderElementsOf(open.stream().map(e -> e.key).toList());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("windows")
+  void aLinkedAggregationKeepsItsStateInTwoStores(WindowSpec window) {
+    try (LinkedHarness harness = new LinkedHarness(window, stateDir)) {
+      harness.send("a", T0, traced(1));
+      harness.send("a", T0 + 60_000, traced(2));
+
+      assertThat(harness.driver.getAllStateStores().keySet())
+          .containsExactlyInAnyOrder(LinkedHarness.LOG_STORE, LinkedHarness.WINDOWS_STORE);
+      assertThat(harness.results()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void windowStateOfAnEarlierLayoutIsRefusedNamingTheStoreAndTheReset() {
+    try (LinkedHarness harness =
+        new LinkedHarness(WindowSpec.tumbling(Duration.ofSeconds(10), Duration.ZERO), stateDir)) {
+      KeyValueStore<Bytes, byte[]> state =
+          harness.driver.getKeyValueStore(LinkedHarness.WINDOWS_STORE);
+      StateKeys.refuseEarlierLayout(state, LinkedHarness.WINDOWS_STORE); // this layout passes
+      harness.send("a", T0, traced(1));
+      StateKeys.refuseEarlierLayout(state, LinkedHarness.WINDOWS_STORE);
+
+      // The earlier windows store's key: [key length 4][key][start 8][end 8], no kind byte.
+      byte[] earlier = new byte[4 + 1 + 16];
+      earlier[3] = 1;
+      earlier[4] = 'a';
+      state.put(Bytes.wrap(earlier), new byte[8]);
+
+      assertThatThrownBy(() -> StateKeys.refuseEarlierLayout(state, LinkedHarness.WINDOWS_STORE))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(LinkedHarness.WINDOWS_STORE)
+          .hasMessageContaining("earlier version")
+          .hasMessageContaining("kafka-streams-application-reset");
     }
   }
 
@@ -86,7 +128,14 @@ class StateLifecycleTest {
     return entries;
   }
 
-  private static List<String> keysOf(LinkedHarness harness, String store) {
-    return entries(harness, store).stream().map(e -> StateKeys.groupKeyOfWindow(e.key)).toList();
+  /** The window state's entries in [from, to]. */
+  private static List<KeyValue<Bytes, byte[]>> entries(
+      LinkedHarness harness, Bytes from, Bytes to) {
+    KeyValueStore<Bytes, byte[]> kv = harness.driver.getKeyValueStore(LinkedHarness.WINDOWS_STORE);
+    List<KeyValue<Bytes, byte[]>> entries = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> range = kv.range(from, to)) {
+      range.forEachRemaining(entries::add);
+    }
+    return entries;
   }
 }
