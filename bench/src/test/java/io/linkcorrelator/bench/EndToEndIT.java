@@ -44,6 +44,8 @@ class EndToEndIT {
       assertThat(a.spans()).isZero();
       assertThat(c.spans()).as("one aggregate span per window").isEqualTo(200);
       assertThat(c.p50Millis()).isNotNegative().isLessThanOrEqualTo(c.p99Millis());
+      assertThat(c.roundTripP50Millis()).as("export round trip observed").isPositive();
+      assertThat(c.decodeP99Millis()).isNotNegative();
 
       ByteArrayOutputStream printed = new ByteArrayOutputStream();
       EndToEnd.print(
