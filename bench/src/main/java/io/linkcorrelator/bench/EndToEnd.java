@@ -126,7 +126,9 @@ final class EndToEnd {
       double p50Millis,
       double p99Millis,
       double roundTripP50Millis,
-      double decodeP99Millis) {
+      double decodeP99Millis,
+      double startMillis,
+      double rebalanceMillis) {
 
     double recordsPerSecond() {
       return records * 1e9 / nanos;
@@ -266,6 +268,7 @@ final class EndToEnd {
       ProcessBuilder builder = processFor(side, cell, applicationId, output, receiver);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
       long start = System.nanoTime();
+      long launchedAtMillis = System.currentTimeMillis();
       Process process = builder.start();
       try {
         int read = 0;
@@ -320,6 +323,7 @@ final class EndToEnd {
         double[] decodes =
             requests.stream().mapToDouble(ReceivedRequest::decodeMillis).sorted().toArray();
         writeRequests(requests, workDir.resolve(applicationId + "-requests.tsv"));
+        double[] phases = phases(log, launchedAtMillis);
         return new Result(
             cell.records(),
             read,
@@ -330,13 +334,48 @@ final class EndToEnd {
             percentile(latencies, 0.5),
             percentile(latencies, 0.99),
             percentile(roundTrips, 0.5),
-            percentile(decodes, 0.99));
+            percentile(decodes, 0.99),
+            phases[0],
+            phases[1]);
       } finally {
         if (process.isAlive()) {
           process.destroyForcibly();
         }
       }
     }
+  }
+
+  /**
+   * From the launch to Kafka Streams' start, and from there to RUNNING, read from the lines both
+   * applications log on a state change ({@code Kafka Streams CREATED -> REBALANCING}), each
+   * starting with its wall-clock time: ISO-8601 local time (the correlator's log) or an instant
+   * ({@link BaselineApp}).
+   */
+  static double[] phases(Path log, long launchedAtMillis) throws IOException {
+    long started = Long.MIN_VALUE;
+    long running = Long.MIN_VALUE;
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      if (started == Long.MIN_VALUE && line.contains("Kafka Streams CREATED -> REBALANCING")) {
+        started = logTime(line);
+      } else if (running == Long.MIN_VALUE
+          && line.contains("Kafka Streams REBALANCING -> RUNNING")) {
+        running = logTime(line);
+      }
+    }
+    return new double[] {
+      started == Long.MIN_VALUE ? Double.NaN : started - launchedAtMillis,
+      started == Long.MIN_VALUE || running == Long.MIN_VALUE ? Double.NaN : running - started
+    };
+  }
+
+  private static long logTime(String line) {
+    String time = line.substring(0, line.indexOf(' '));
+    return time.endsWith("Z")
+        ? java.time.Instant.parse(time).toEpochMilli()
+        : java.time.LocalDateTime.parse(time.replace(',', '.'))
+            .atZone(java.time.ZoneId.systemDefault())
+            .toInstant()
+            .toEpochMilli();
   }
 
   /** Each export request's timing, for a closer look than the table's percentiles. */
@@ -487,8 +526,8 @@ final class EndToEnd {
   /** Prints the end-to-end table: per cell, A and C with C's ratio to A. */
   static void print(List<Measured> table, PrintStream out) {
     out.printf(
-        "%n| contributors per window | keys × windows | variant | records/s | vs A | changelog bytes per contributor | changelog records per contributor | close → span at receiver p50 / p99 | export round trip p50 (receiver decode p99) |%n");
-    out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        "%n| contributors per window | keys × windows | variant | records/s | vs A | changelog bytes per contributor | changelog records per contributor | close → span at receiver p50 / p99 | export round trip p50 (receiver decode p99) | launch → streams start, rebalance |%n");
+    out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     Map<Integer, List<Measured>> byCell =
         table.stream()
             .collect(
@@ -505,7 +544,7 @@ final class EndToEnd {
           for (Measured m : rows) {
             Result r = m.result();
             out.printf(
-                "| %,d | %,d × %d | %s | %,.0f | %.2f× | %.1f | %.2f | %s | %s |%n",
+                "| %,d | %,d × %d | %s | %,.0f | %.2f× | %.1f | %.2f | %s | %s | %.1f s, %.1f s |%n",
                 perWindow,
                 r.results() / WINDOWS,
                 WINDOWS,
