@@ -559,7 +559,9 @@ final class EndToEnd {
                 m.side() == Side.CORRELATOR
                     ? String.format(
                         "%.0f ms (%.0f ms)", r.roundTripP50Millis(), r.decodeP99Millis())
-                    : "—");
+                    : "—",
+                r.startMillis() / 1000,
+                r.rebalanceMillis() / 1000);
           }
         });
   }

@@ -46,6 +46,10 @@ class EndToEndIT {
       assertThat(c.p50Millis()).isNotNegative().isLessThanOrEqualTo(c.p99Millis());
       assertThat(c.roundTripP50Millis()).as("export round trip observed").isPositive();
       assertThat(c.decodeP99Millis()).isNotNegative();
+      for (EndToEnd.Result result : List.of(a, c)) {
+        assertThat(result.startMillis()).as("launch -> Kafka Streams start, logged").isPositive();
+        assertThat(result.rebalanceMillis()).as("start -> RUNNING, logged").isPositive();
+      }
 
       ByteArrayOutputStream printed = new ByteArrayOutputStream();
       EndToEnd.print(
