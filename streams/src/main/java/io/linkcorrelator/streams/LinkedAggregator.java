@@ -3,8 +3,8 @@ package io.linkcorrelator.streams;
 /**
  * Folds the next record of a window into its aggregate, as Kafka Streams' {@code Aggregator} does,
  * and also sees what the library knows of the record ({@link Contributor}: its origin, event time
- * and whether it is linked). For {@link LinkedWindowedStream#aggregate(org.apache.kafka.streams
- * .kstream.Initializer, LinkedAggregator, org.apache.kafka.streams.kstream.Named)}.
+ * and whether it is linked). For {@code LinkedWindowedStream.aggregate(Initializer,
+ * LinkedAggregator, Named)}.
  *
  * @param <K> group key
  * @param <V> value
