@@ -2,7 +2,6 @@ package io.linkcorrelator.app;
 
 import io.linkcorrelator.streams.GroupKeys;
 import io.linkcorrelator.streams.InvalidRecordException;
-import io.linkcorrelator.streams.propagation.TraceContextExtractor;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -10,35 +9,31 @@ import io.opentelemetry.api.metrics.LongCounter;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The application's step before its linked aggregation: each input value decoded once in the
  * configured {@link ValueFormat}, the group key taken from the record key, a header or a value
  * field ({@link GroupBy}) as the new record key, and the value replaced by the record's {@link
- * Observation} (event time, whether it carries a trace context, the numeric field). A value that
- * cannot be decoded, or a record without a group key, is counted in {@code correlator.records} and
- * raised as an {@link InvalidRecordException} with the reason, which the processing exception
- * handler dead-letters. Tombstones and records with a timestamp out of range go on with a null
- * value, for the aggregation's own capture to reject with its reason.
+ * FieldValue} (the numeric field, or none). Trace headers are not read here: the linked aggregation
+ * reads them once and tells the window summary whether each record is linked. A value that cannot
+ * be decoded, or a record without a group key, is counted in {@code correlator.records} and raised
+ * as an {@link InvalidRecordException} with the reason, which the processing exception handler
+ * dead-letters. Tombstones and records with a timestamp out of range go on with a null value, for
+ * the aggregation's own capture to reject with its reason.
  */
-final class ConfiguredCapture implements Processor<byte[], byte[], String, Observation> {
+final class ConfiguredCapture implements Processor<byte[], byte[], String, FieldValue> {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ConfiguredCapture.class);
   private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("correlator.outcome");
 
   private final GroupBy groupBy;
   private final ValueFields.Reader values;
-  private final TraceContextExtractor extractor;
   private final long maxFutureMs;
   private final LongCounter records;
-  private ProcessorContext<String, Observation> context;
+  private ProcessorContext<String, FieldValue> context;
 
   ConfiguredCapture(CorrelatorConfig config, OpenTelemetry openTelemetry) {
     this.groupBy = config.groupBy();
     this.values = ValueFields.reader(config);
-    this.extractor = config.extractor();
     this.maxFutureMs = config.maxFutureMs();
     // The library's counter of the same name: the SDK records both into one metric.
     this.records =
@@ -51,7 +46,7 @@ final class ConfiguredCapture implements Processor<byte[], byte[], String, Obser
   }
 
   @Override
-  public void init(ProcessorContext<String, Observation> context) {
+  public void init(ProcessorContext<String, FieldValue> context) {
     this.context = context;
   }
 
@@ -75,17 +70,7 @@ final class ConfiguredCapture implements Processor<byte[], byte[], String, Obser
     if (key == null) {
       throw invalid("invalid_key", "no group key (" + describeMissingKey() + ")");
     }
-    boolean linked;
-    try {
-      linked = !extractor.extract(record.headers()).isEmpty();
-    } catch (RuntimeException e) {
-      LOG.debug("trace context extraction failed, counted as unlinked", e);
-      linked = false;
-    }
-    context.forward(
-        record
-            .withKey(key)
-            .withValue(new Observation(record.timestamp(), linked, fields.aggregate())));
+    context.forward(record.withKey(key).withValue(FieldValue.of(fields.aggregate())));
   }
 
   private String groupKey(Record<byte[], byte[]> record, ValueFields.Fields fields) {

@@ -33,7 +33,7 @@ import org.apache.kafka.streams.kstream.TimeWindows;
  * LinkedAggregations}):
  *
  * <pre>
- * input topics ─► observe (ConfiguredCapture: value format, group key, Observation; bad values
+ * input topics ─► observe (ConfiguredCapture: value format, group key, FieldValue; bad values
  *   dead-lettered) ─► LinkedAggregations.groupByKey / groupBy ("correlator-regroup")
  *   ─► windowedBy(configured windows) ─► aggregate(WindowSummary, "correlator")
  *   ─► result (ResultMapping: WindowResult, ids from the aggregate context in the headers)
@@ -95,19 +95,19 @@ public final class CorrelatorTopology {
     LinkedAggregations linked =
         linkedAggregations(config, openTelemetry).withExportRoom(exportRoom);
     StreamsBuilder builder = new StreamsBuilder();
-    KStream<String, Observation> observed =
+    KStream<String, FieldValue> observed =
         builder.stream(
                 config.inputTopics(),
                 Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("correlator-input"))
             .process(
                 () -> new ConfiguredCapture(config, openTelemetry), Named.as("correlator-observe"));
-    LinkedGroupedStream<String, Observation> grouped =
+    LinkedGroupedStream<String, FieldValue> grouped =
         config.groupBy().repartitions()
             ? linked.groupBy(
                 observed,
-                (key, observation) -> key,
-                Grouped.with(REPARTITION, GroupKeySerde.INSTANCE, Observation.SERDE))
-            : linked.groupByKey(observed, Grouped.with(GroupKeySerde.INSTANCE, Observation.SERDE));
+                (key, field) -> key,
+                Grouped.with(REPARTITION, GroupKeySerde.INSTANCE, FieldValue.SERDE))
+            : linked.groupByKey(observed, Grouped.with(GroupKeySerde.INSTANCE, FieldValue.SERDE));
     windowed(grouped, config.window())
         .aggregate(WindowSummary::new, WindowSummary.AGGREGATOR, Named.as(NAME))
         .process(() -> new ResultMapping(config), Named.as("correlator-result"))
@@ -140,8 +140,8 @@ public final class CorrelatorTopology {
   }
 
   /** The configured windows, as Kafka Streams' window definitions. */
-  private static LinkedWindowedStream<String, Observation> windowed(
-      LinkedGroupedStream<String, Observation> grouped, WindowSpec window) {
+  private static LinkedWindowedStream<String, FieldValue> windowed(
+      LinkedGroupedStream<String, FieldValue> grouped, WindowSpec window) {
     Duration grace = Duration.ofMillis(window.graceMs());
     return switch (window.type()) {
       case TUMBLING, HOPPING ->

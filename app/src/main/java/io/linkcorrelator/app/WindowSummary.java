@@ -1,17 +1,19 @@
 package io.linkcorrelator.app;
 
-import org.apache.kafka.streams.kstream.Aggregator;
+import io.linkcorrelator.streams.Contributor;
+import io.linkcorrelator.streams.LinkedAggregator;
 
 /**
- * The application's aggregate of one window, folded over its {@link Observation}s when the window
- * closes: how many records, how many with and without a trace context, the first and last event
- * time, and the count, sum, min and max of the numeric field.
+ * The application's aggregate of one window, folded when the window closes over its records' {@link
+ * FieldValue}s and what the library knows of each record ({@link Contributor}): how many records,
+ * how many with and without a trace context, the first and last event time, and the count, sum, min
+ * and max of the numeric field.
  */
 final class WindowSummary {
 
-  /** Folds the next record's observation into the summary. */
-  static final Aggregator<String, Observation, WindowSummary> AGGREGATOR =
-      (key, observation, summary) -> summary.add(observation);
+  /** Folds the next record into the summary. */
+  static final LinkedAggregator<String, FieldValue, WindowSummary> AGGREGATOR =
+      (key, field, contributor, summary) -> summary.add(contributor, field);
 
   private long count;
   private long linked;
@@ -22,14 +24,14 @@ final class WindowSummary {
   private double min = Double.POSITIVE_INFINITY;
   private double max = Double.NEGATIVE_INFINITY;
 
-  private WindowSummary add(Observation observation) {
+  private WindowSummary add(Contributor contributor, FieldValue field) {
     count++;
-    if (observation.linked()) {
+    if (contributor.linked()) {
       linked++;
     }
-    firstEventTime = Math.min(firstEventTime, observation.eventTime());
-    lastEventTime = Math.max(lastEventTime, observation.eventTime());
-    Double value = observation.value();
+    firstEventTime = Math.min(firstEventTime, contributor.timestamp());
+    lastEventTime = Math.max(lastEventTime, contributor.timestamp());
+    Double value = field.value();
     if (value != null) {
       valueCount++;
       sum += value;

@@ -83,6 +83,8 @@ final class BaselineApp {
     KafkaStreams streams = new KafkaStreams(topology, props);
     streams.setStateListener(
         (now, before) -> {
+          // The same words as the correlator's log line, which EndToEnd reads the phases from.
+          System.out.println(java.time.Instant.now() + " Kafka Streams " + before + " -> " + now);
           if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
             stopped.countDown();
           }

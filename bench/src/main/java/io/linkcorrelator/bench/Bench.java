@@ -162,6 +162,20 @@ public final class Bench {
                 System.out.printf(
                     "target <= 48 bytes of changelog per contributor end to end (C, worst cell): %.1f  %s%n",
                     bytes, bytes <= 48 ? "met" : "MISSED"));
+    for (EndToEnd.Measured m : table) {
+      if (m.side() == EndToEnd.Side.CORRELATOR) {
+        EndToEnd.Result r = m.result();
+        double bound = EndToEnd.COMMIT_INTERVAL_MS + r.roundTripP50Millis();
+        System.out.printf(
+            "target close -> span p99 under one commit interval + one export round trip at %d per"
+                + " window: %.0f ms against %d + %.0f ms  %s%n",
+            m.perWindow(),
+            r.p99Millis(),
+            EndToEnd.COMMIT_INTERVAL_MS,
+            r.roundTripP50Millis(),
+            r.p99Millis() < bound ? "met" : "MISSED");
+      }
+    }
   }
 
   private static double recordsPerSecond(

@@ -2,6 +2,7 @@ package io.linkcorrelator.bench;
 
 import io.linkcorrelator.embedded.EmbeddedKafka;
 import io.linkcorrelator.embedded.OtlpReceiver;
+import io.linkcorrelator.embedded.ReceivedRequest;
 import io.linkcorrelator.embedded.ReceivedSpan;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -110,6 +111,10 @@ final class EndToEnd {
    * @param spans aggregate spans received (C only)
    * @param p50Millis median from a window's close to its aggregate span's arrival (C only)
    * @param p99Millis 99th percentile of the same (C only)
+   * @param roundTripP50Millis median export round trip: from the latest end of a request's spans
+   *     until the receiver had decoded it (C only)
+   * @param decodeP99Millis 99th percentile of the receiver's reading and decoding of a request, not
+   *     part of the close → span times (C only)
    */
   record Result(
       int records,
@@ -119,7 +124,11 @@ final class EndToEnd {
       long changelogBytes,
       int spans,
       double p50Millis,
-      double p99Millis) {
+      double p99Millis,
+      double roundTripP50Millis,
+      double decodeP99Millis,
+      double startMillis,
+      double rebalanceMillis) {
 
     double recordsPerSecond() {
       return records * 1e9 / nanos;
@@ -259,6 +268,7 @@ final class EndToEnd {
       ProcessBuilder builder = processFor(side, cell, applicationId, output, receiver);
       builder.redirectErrorStream(true).redirectOutput(log.toFile());
       long start = System.nanoTime();
+      long launchedAtMillis = System.currentTimeMillis();
       Process process = builder.start();
       try {
         int read = 0;
@@ -302,6 +312,18 @@ final class EndToEnd {
                     span -> (span.receivedAtEpochNanos() - span.span().getEndTimeUnixNano()) / 1e6)
                 .sorted()
                 .toArray();
+        List<ReceivedRequest> requests =
+            side == Side.CORRELATOR ? receiver.traceRequests() : List.of();
+        double[] roundTrips =
+            requests.stream()
+                .filter(request -> request.spans() > 0)
+                .mapToDouble(ReceivedRequest::roundTripMillis)
+                .sorted()
+                .toArray();
+        double[] decodes =
+            requests.stream().mapToDouble(ReceivedRequest::decodeMillis).sorted().toArray();
+        writeRequests(requests, workDir.resolve(applicationId + "-requests.tsv"));
+        double[] phases = phases(log, launchedAtMillis);
         return new Result(
             cell.records(),
             read,
@@ -310,13 +332,71 @@ final class EndToEnd {
             changelog[1],
             spans.size(),
             percentile(latencies, 0.5),
-            percentile(latencies, 0.99));
+            percentile(latencies, 0.99),
+            percentile(roundTrips, 0.5),
+            percentile(decodes, 0.99),
+            phases[0],
+            phases[1]);
       } finally {
         if (process.isAlive()) {
           process.destroyForcibly();
         }
       }
     }
+  }
+
+  /**
+   * From the launch to Kafka Streams' start, and from there to RUNNING, read from the lines both
+   * applications log on a state change ({@code Kafka Streams CREATED -> REBALANCING}), each
+   * starting with its wall-clock time: ISO-8601 local time (the correlator's log) or an instant
+   * ({@link BaselineApp}).
+   */
+  static double[] phases(Path log, long launchedAtMillis) throws IOException {
+    long started = Long.MIN_VALUE;
+    long running = Long.MIN_VALUE;
+    for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+      if (started == Long.MIN_VALUE && line.contains("Kafka Streams CREATED -> REBALANCING")) {
+        started = logTime(line);
+      } else if (running == Long.MIN_VALUE
+          && line.contains("Kafka Streams REBALANCING -> RUNNING")) {
+        running = logTime(line);
+      }
+    }
+    return new double[] {
+      started == Long.MIN_VALUE ? Double.NaN : started - launchedAtMillis,
+      started == Long.MIN_VALUE || running == Long.MIN_VALUE ? Double.NaN : running - started
+    };
+  }
+
+  private static long logTime(String line) {
+    String time = line.substring(0, line.indexOf(' '));
+    return time.endsWith("Z")
+        ? java.time.Instant.parse(time).toEpochMilli()
+        : java.time.LocalDateTime.parse(time.replace(',', '.'))
+            .atZone(java.time.ZoneId.systemDefault())
+            .toInstant()
+            .toEpochMilli();
+  }
+
+  /** Each export request's timing, for a closer look than the table's percentiles. */
+  private static void writeRequests(List<ReceivedRequest> requests, Path file) throws IOException {
+    if (requests.isEmpty()) {
+      return;
+    }
+    long origin = requests.get(0).earliestSpanEndEpochNanos();
+    List<String> lines = new ArrayList<>();
+    lines.add("spans\tearliest end ms\tlatest end ms\tarrived ms\tdecoded ms");
+    for (ReceivedRequest request : requests) {
+      lines.add(
+          String.format(
+              "%d\t%.1f\t%.1f\t%.1f\t%.1f",
+              request.spans(),
+              (request.earliestSpanEndEpochNanos() - origin) / 1e6,
+              (request.latestSpanEndEpochNanos() - origin) / 1e6,
+              (request.arrivedAtEpochNanos() - origin) / 1e6,
+              (request.decodedAtEpochNanos() - origin) / 1e6));
+    }
+    Files.write(file, lines);
   }
 
   private static boolean isResultSpan(ReceivedSpan span) {
@@ -446,8 +526,8 @@ final class EndToEnd {
   /** Prints the end-to-end table: per cell, A and C with C's ratio to A. */
   static void print(List<Measured> table, PrintStream out) {
     out.printf(
-        "%n| contributors per window | keys × windows | variant | records/s | vs A | changelog bytes per contributor | changelog records per contributor | close → span at receiver p50 / p99 |%n");
-    out.println("|---:|---:|---|---:|---:|---:|---:|---:|");
+        "%n| contributors per window | keys × windows | variant | records/s | vs A | changelog bytes per contributor | changelog records per contributor | close → span at receiver p50 / p99 | export round trip p50 (receiver decode p99) | launch → streams start, rebalance |%n");
+    out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     Map<Integer, List<Measured>> byCell =
         table.stream()
             .collect(
@@ -464,7 +544,7 @@ final class EndToEnd {
           for (Measured m : rows) {
             Result r = m.result();
             out.printf(
-                "| %,d | %,d × %d | %s | %,.0f | %.2f× | %.1f | %.2f | %s |%n",
+                "| %,d | %,d × %d | %s | %,.0f | %.2f× | %.1f | %.2f | %s | %s | %.1f s, %.1f s |%n",
                 perWindow,
                 r.results() / WINDOWS,
                 WINDOWS,
@@ -475,7 +555,13 @@ final class EndToEnd {
                 r.changelogRecordsPerContributor(),
                 m.side() == Side.CORRELATOR
                     ? String.format("%.0f / %.0f ms", r.p50Millis(), r.p99Millis())
-                    : "—");
+                    : "—",
+                m.side() == Side.CORRELATOR
+                    ? String.format(
+                        "%.0f ms (%.0f ms)", r.roundTripP50Millis(), r.decodeP99Millis())
+                    : "—",
+                r.startMillis() / 1000,
+                r.rebalanceMillis() / 1000);
           }
         });
   }

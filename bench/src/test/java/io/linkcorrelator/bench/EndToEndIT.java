@@ -44,6 +44,12 @@ class EndToEndIT {
       assertThat(a.spans()).isZero();
       assertThat(c.spans()).as("one aggregate span per window").isEqualTo(200);
       assertThat(c.p50Millis()).isNotNegative().isLessThanOrEqualTo(c.p99Millis());
+      assertThat(c.roundTripP50Millis()).as("export round trip observed").isPositive();
+      assertThat(c.decodeP99Millis()).isNotNegative();
+      for (EndToEnd.Result result : List.of(a, c)) {
+        assertThat(result.startMillis()).as("launch -> Kafka Streams start, logged").isPositive();
+        assertThat(result.rebalanceMillis()).as("start -> RUNNING, logged").isPositive();
+      }
 
       ByteArrayOutputStream printed = new ByteArrayOutputStream();
       EndToEnd.print(

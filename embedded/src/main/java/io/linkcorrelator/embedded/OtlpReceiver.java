@@ -79,6 +79,7 @@ public final class OtlpReceiver implements AutoCloseable {
   private final int httpPort;
   private final int grpcPort;
   private final List<ReceivedSpan> spans = new ArrayList<>();
+  private final List<ReceivedRequest> traceRequests = new ArrayList<>();
   private final Map<String, Map<String, Double>> metrics = new HashMap<>();
   private int requests;
   private volatile long traceResponseDelayMs;
@@ -297,17 +298,48 @@ public final class OtlpReceiver implements AutoCloseable {
     return requests;
   }
 
-  private synchronized void record(ExportTraceServiceRequest request, String transport) {
+  /**
+   * Every trace export request accepted so far, in arrival order, with its timing.
+   *
+   * @return a snapshot
+   */
+  public synchronized List<ReceivedRequest> traceRequests() {
+    return List.copyOf(traceRequests);
+  }
+
+  private synchronized void record(
+      ExportTraceServiceRequest request, String transport, long arrivedAtEpochNanos) {
     requests++;
-    long now = System.currentTimeMillis() * 1_000_000L;
+    long decoded = epochNanos();
+    int count = 0;
+    long earliestEnd = Long.MAX_VALUE;
+    long latestEnd = 0;
     for (ResourceSpans resourceSpans : request.getResourceSpansList()) {
       for (ScopeSpans scopeSpans : resourceSpans.getScopeSpansList()) {
         for (Span span : scopeSpans.getSpansList()) {
-          spans.add(new ReceivedSpan(span, resourceSpans.getResource(), transport, now));
+          spans.add(
+              new ReceivedSpan(span, resourceSpans.getResource(), transport, arrivedAtEpochNanos));
+          count++;
+          earliestEnd = Math.min(earliestEnd, span.getEndTimeUnixNano());
+          latestEnd = Math.max(latestEnd, span.getEndTimeUnixNano());
         }
       }
     }
+    traceRequests.add(
+        new ReceivedRequest(
+            transport,
+            arrivedAtEpochNanos,
+            decoded,
+            count,
+            count == 0 ? 0 : earliestEnd,
+            latestEnd));
     notifyAll();
+  }
+
+  /** The wall clock in epoch nanoseconds, as precise as the platform's clock, as spans' times. */
+  private static long epochNanos() {
+    java.time.Instant now = java.time.Instant.now();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
   }
 
   private void open() throws IOException {
@@ -453,6 +485,7 @@ public final class OtlpReceiver implements AutoCloseable {
   }
 
   private void handleHttp(HttpExchange exchange) throws IOException {
+    long arrived = epochNanos();
     try (exchange) {
       if (!"POST".equals(exchange.getRequestMethod())) {
         respond(exchange, 405, "text/plain", "POST only".getBytes(StandardCharsets.UTF_8));
@@ -481,7 +514,7 @@ public final class OtlpReceiver implements AutoCloseable {
         return;
       }
       awaitResponseDelay();
-      record(request, HTTP);
+      record(request, HTTP, arrived);
       respond(
           exchange,
           200,
@@ -529,8 +562,9 @@ public final class OtlpReceiver implements AutoCloseable {
     public void export(
         ExportTraceServiceRequest request,
         StreamObserver<ExportTraceServiceResponse> responseObserver) {
+      long arrived = epochNanos();
       awaitResponseDelay();
-      record(request, GRPC);
+      record(request, GRPC, arrived);
       responseObserver.onNext(ExportTraceServiceResponse.getDefaultInstance());
       responseObserver.onCompleted();
     }

@@ -18,7 +18,8 @@ import java.util.Map;
  * @param span the span exactly as decoded from the {@code ExportTraceServiceRequest}
  * @param resource the resource of its {@code ResourceSpans}
  * @param transport {@code "http/protobuf"} or {@code "grpc"}
- * @param receivedAtEpochNanos when the receiver got it (wall clock, to compare with the span's end)
+ * @param receivedAtEpochNanos when the request carrying it arrived at the receiver, before the
+ *     receiver decoded it (wall clock, to compare with the span's end; see {@link ReceivedRequest})
  */
 public record ReceivedSpan(
     Span span, Resource resource, String transport, long receivedAtEpochNanos) {

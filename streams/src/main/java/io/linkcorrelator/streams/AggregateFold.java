@@ -1,7 +1,6 @@
 package io.linkcorrelator.streams;
 
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.kstream.Aggregator;
 import org.apache.kafka.streams.kstream.Initializer;
 import org.apache.kafka.streams.kstream.Window;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -11,8 +10,9 @@ import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * The library API's fold: the user's initializer, then the user's aggregator over each
- * contribution's value read back in the user's value serde, into a record keyed as Kafka Streams'
- * DSL keys its windowed results (a {@link TimeWindow} for time and sliding windows, a {@link
+ * contribution's value read back in the user's value serde (and the contribution itself, as the
+ * {@link Contributor} a {@link LinkedAggregator} sees), into a record keyed as Kafka Streams' DSL
+ * keys its windowed results (a {@link TimeWindow} for time and sliding windows, a {@link
  * SessionWindow} for sessions; sliding and session ends inclusive), at the window's latest event
  * time.
  *
@@ -22,10 +22,12 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class AggregateFold<K, V, VA> implements WindowFold<Windowed<K>, VA> {
 
+  private static final byte[] NO_BYTES = new byte[0];
+
   private final WindowSpec spec;
   private final Deserializer<K> keys;
   private final Deserializer<V> values;
-  private final Aggregator<? super K, ? super V, VA> aggregator;
+  private final LinkedAggregator<? super K, ? super V, VA> aggregator;
   private final String groupKey;
   private K key;
   private VA aggregate;
@@ -34,7 +36,7 @@ final class AggregateFold<K, V, VA> implements WindowFold<Windowed<K>, VA> {
       WindowSpec spec,
       Deserializer<K> keys,
       Deserializer<V> values,
-      Aggregator<? super K, ? super V, VA> aggregator,
+      LinkedAggregator<? super K, ? super V, VA> aggregator,
       String groupKey,
       VA initial) {
     this.spec = spec;
@@ -53,7 +55,7 @@ final class AggregateFold<K, V, VA> implements WindowFold<Windowed<K>, VA> {
       Deserializer<K> keys,
       Deserializer<V> values,
       Initializer<VA> initializer,
-      Aggregator<? super K, ? super V, VA> aggregator) {
+      LinkedAggregator<? super K, ? super V, VA> aggregator) {
     return (groupKey, start, end) ->
         new AggregateFold<>(spec, keys, values, aggregator, groupKey, initializer.apply());
   }
@@ -63,11 +65,13 @@ final class AggregateFold<K, V, VA> implements WindowFold<Windowed<K>, VA> {
     if (key == null) {
       key = keys.deserialize(contribution.topic(), GroupKeys.bytes(groupKey));
     }
-    V value =
-        values == null
-            ? null
-            : values.deserialize(contribution.topic(), contribution.value().get());
-    aggregate = aggregator.apply(key, value, aggregate);
+    V value = values == null ? null : values.deserialize(contribution.topic(), bytes(contribution));
+    aggregate = aggregator.apply(key, value, contribution, aggregate);
+  }
+
+  /** The value's bytes; a value serialized to no bytes is not kept ({@link SerdeGrouping}). */
+  private static byte[] bytes(Contribution contribution) {
+    return contribution.value() == null ? NO_BYTES : contribution.value().get();
   }
 
   @Override

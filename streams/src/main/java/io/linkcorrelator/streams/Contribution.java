@@ -28,14 +28,15 @@ record Contribution(
     long timestamp,
     List<TraceContext> contexts,
     Bytes value)
-    implements Captured {
+    implements Captured, Contributor {
 
   Contribution {
     requireNonNull(topic, "topic");
     contexts = List.copyOf(contexts);
   }
 
-  boolean linked() {
+  @Override
+  public boolean linked() {
     return !contexts.isEmpty();
   }
 }

@@ -244,8 +244,8 @@ public final class LinkedAggregations {
 
   /**
    * How long a result waits for its spans' export before it is forwarded (only when {@code
-   * openTelemetry} is the SDK); zero never waits. After a timeout results stop waiting until an
-   * export succeeds again. Default 5 seconds.
+   * openTelemetry} is the SDK); zero never waits (the spans of each emission are still exported at
+   * once). After a timeout results stop waiting until an export succeeds again. Default 5 seconds.
    *
    * @param timeout zero or more
    * @return a copy with the option

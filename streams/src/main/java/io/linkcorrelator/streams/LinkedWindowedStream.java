@@ -78,7 +78,7 @@ public final class LinkedWindowedStream<K, V> {
    * @return one count per (key, window), when the window closes
    */
   public KStream<Windowed<K>, Long> count(Named named) {
-    return build(named, false, () -> 0L, (key, value, count) -> count + 1);
+    return build(named, false, () -> 0L, (key, value, contributor, count) -> count + 1);
   }
 
   /**
@@ -95,7 +95,8 @@ public final class LinkedWindowedStream<K, V> {
         named,
         true,
         () -> null,
-        (key, value, aggregate) -> aggregate == null ? value : reducer.apply(aggregate, value));
+        (key, value, contributor, aggregate) ->
+            aggregate == null ? value : reducer.apply(aggregate, value));
   }
 
   /**
@@ -113,6 +114,33 @@ public final class LinkedWindowedStream<K, V> {
       Initializer<VA> initializer, Aggregator<? super K, ? super V, VA> aggregator, Named named) {
     requireNonNull(initializer, "initializer");
     requireNonNull(aggregator, "aggregator");
+    return build(
+        named,
+        true,
+        initializer,
+        (key, value, contributor, aggregate) -> aggregator.apply(key, value, aggregate));
+  }
+
+  /**
+   * Aggregates the values of each window as {@link #aggregate(Initializer, Aggregator, Named)}
+   * does, the aggregator also seeing what the library knows of each record ({@link Contributor}:
+   * its original topic, partition and offset, its event time, whether it is linked), so that the
+   * value need not carry these: e.g. a window's first and last event time, or how many of its
+   * records were linked, with a value serde that writes nothing (a value serialized to zero bytes
+   * is not kept; the aggregator gets it back from zero bytes).
+   *
+   * @param initializer the aggregate of an empty window
+   * @param aggregator folds the next value, and what is known of its record, into the aggregate
+   * @param named names the aggregation (required)
+   * @param <VA> aggregate
+   * @return one aggregate per (key, window), when the window closes
+   */
+  public <VA> KStream<Windowed<K>, VA> aggregate(
+      Initializer<VA> initializer,
+      LinkedAggregator<? super K, ? super V, VA> aggregator,
+      Named named) {
+    requireNonNull(initializer, "initializer");
+    requireNonNull(aggregator, "aggregator");
     return build(named, true, initializer, aggregator);
   }
 
@@ -121,7 +149,7 @@ public final class LinkedWindowedStream<K, V> {
       Named named,
       boolean keepsValues,
       Initializer<VA> initializer,
-      Aggregator<? super K, ? super V, VA> aggregator) {
+      LinkedAggregator<? super K, ? super V, VA> aggregator) {
     String name = new NameOf(requireNonNull(named, "named")).name();
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("named: a linked aggregation needs a name");

@@ -9,8 +9,9 @@ import org.apache.kafka.streams.processor.api.Record;
 /**
  * The library API's part of the capture step: the group key is the record key (or the selector's
  * new key) in the user's key serde, kept as {@link GroupKeys} text; the value is kept in the user's
- * value serde, for the fold at close. Serdes are called with the source topic's name. A selector or
- * serde that fails rejects the record, naming what failed.
+ * value serde, for the fold at close (a value serialized to zero bytes is not kept at all; the fold
+ * gets zero bytes back). Serdes are called with the source topic's name. A selector or serde that
+ * fails rejects the record, naming what failed.
  *
  * @param <K> input key
  * @param <V> value
@@ -57,7 +58,8 @@ final class SerdeGrouping<K, V, KR> implements LinkCapture.Grouping<K, V> {
         if (bytes == null) {
           throw new IllegalStateException("it serialized the value to null");
         }
-        value = Bytes.wrap(bytes);
+        // Nothing to keep: the fold reads zero bytes back (AggregateFold).
+        value = bytes.length == 0 ? null : Bytes.wrap(bytes);
       } catch (RuntimeException e) {
         throw new LinkCapture.Rejected(Outcome.INVALID_VALUE, "the value serde failed: " + e);
       }

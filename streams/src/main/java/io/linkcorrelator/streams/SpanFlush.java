@@ -69,13 +69,19 @@ final class SpanFlush {
   }
 
   /**
-   * Starts exporting the spans ended so far, without waiting. While exports are failing it starts
-   * at most one probe at a time instead, and results do not wait.
+   * Starts exporting the spans ended so far, without waiting, also when results do not wait for it
+   * (a zero timeout): spans go out at once instead of on the span processor's schedule ({@code
+   * otel.bsp.schedule.delay}, 5 s by default). While exports are failing it starts at most one
+   * probe at a time instead, and results do not wait.
    *
    * @return what results emitted so far wait for, see {@link #done}
    */
   Export start() {
-    if (!waits()) {
+    if (flush == null) {
+      return NONE;
+    }
+    if (timeoutMs == 0) {
+      flush.get(); // exported now rather than on the span processor's schedule; never waited for
       return NONE;
     }
     if (!healthy) {

@@ -22,6 +22,7 @@ import java.util.Properties;
 import java.util.function.Function;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -234,6 +235,42 @@ class LinkedAggregationsTest {
 
     assertThat(results).extracting(Record::value).containsExactly(new Basket(2, "apple;pear;"));
     assertThat(results.get(0).timestamp()).isEqualTo(T0 + 4_000);
+  }
+
+  @Test
+  void aLinkedAggregatorSeesEachRecordsEventTimeOriginAndWhetherItIsLinked() {
+    // A value serde that writes nothing: the aggregation keeps no value, the aggregator still runs
+    // once per record with the value read back from zero bytes.
+    Serde<String> nothing =
+        Serdes.serdeFrom((topic, value) -> new byte[0], (topic, bytes) -> "v" + bytes.length);
+    TestInputTopic<String, String> input =
+        run(
+            orders ->
+                linked()
+                    .groupByKey(orders, Grouped.with(Serdes.String(), nothing))
+                    .windowedBy(TEN_SECONDS)
+                    .aggregate(
+                        () -> "",
+                        (customer, value, record, seen) ->
+                            seen
+                                + String.join(
+                                    ":",
+                                    value,
+                                    record.topic(),
+                                    String.valueOf(record.partition()),
+                                    String.valueOf(record.offset()),
+                                    String.valueOf(record.timestamp() - T0),
+                                    record.linked() ? "linked" : "unlinked")
+                                + ";",
+                        Named.as("facts")));
+    send(input, "alice", "apple", T0 + 4_000, traced(1));
+    send(input, "alice", "pear", T0 + 1_000, new RecordHeaders()); // no trace context
+    send(input, "flush", "x", T0 + 60_000, traced(9));
+
+    assertThat(results)
+        .extracting(Record::value)
+        .containsExactly("v0:orders:0:1:1000:unlinked;v0:orders:0:0:4000:linked;");
+    assertThat(linkedIds(results.get(0))).containsExactly(1);
   }
 
   @Test

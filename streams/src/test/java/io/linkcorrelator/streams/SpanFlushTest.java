@@ -69,9 +69,17 @@ class SpanFlushTest {
     SpanFlush noSdk = new SpanFlush(null, 1_000, waiting::add);
     assertThat(zeroTimeout.done(zeroTimeout.start())).isTrue();
     assertThat(noSdk.done(noSdk.start())).isTrue();
-    assertThat(flushes).isEmpty();
     assertThat(zeroTimeout.waits()).isFalse();
     assertThat(noSdk.waits()).isFalse();
+    assertThat(waiting).isEmpty();
+  }
+
+  @Test
+  void aZeroTimeoutStillStartsTheExportAtOnceWithoutWaitingForIt() {
+    SpanFlush zeroTimeout = new SpanFlush(this::flush, 0, waiting::add);
+    SpanFlush.Export export = zeroTimeout.start();
+    assertThat(flushes).as("the spans go out now, not on the span processor's schedule").hasSize(1);
+    assertThat(zeroTimeout.done(export)).as("unconfirmed, yet results do not wait").isTrue();
     assertThat(waiting).isEmpty();
   }
 }
