@@ -73,8 +73,6 @@ final class ContributorLog {
   /** The first byte of a page; entries of the previous layout (one per message) start 0x80-0x8F. */
   static final byte PAGE_LAYOUT = (byte) 0xA0;
 
-  private static final int BATCH = 1_000;
-
   private final KeyValueStore<Bytes, byte[]> store;
   private final KeyValueStore<Bytes, byte[]> ids;
   private final List<String> inputTopics;
@@ -269,9 +267,9 @@ final class ContributorLog {
   /**
    * Deletes the pages of key whose buckets end at or before {@code to}, from the bucket holding
    * {@code from} on (every page below it is gone already: the entries below {@code from} were dead
-   * when an earlier free ended at or above it), in batches (deleting while iterating a store is not
-   * allowed). A page's entries below {@code to} are dead; those at or above it stay until a later
-   * free covers their whole bucket. With {@code to} {@link Long#MAX_VALUE} every page of key goes.
+   * when an earlier free ended at or above it); it holds the keys of the pages it deletes. A page's
+   * entries below {@code to} are dead; those at or above it stay until a later free covers their
+   * whole bucket. With {@code to} {@link Long#MAX_VALUE} every page of key goes.
    */
   void free(byte[] key, long from, long to) {
     if (from >= to) {
@@ -288,23 +286,21 @@ final class ContributorLog {
       }
       last = StateKeys.logTo(key, lastBucket);
     }
+    // One pass, then the deletes (a store may not be written while it is iterated). Not in batches
+    // of fresh ranges: over the cached log each range copies the cache's keys in it first, so
+    // batches would copy a large window's pages once per batch.
     List<Bytes> free = new ArrayList<>();
-    do {
-      free.clear();
-      try (KeyValueIterator<Bytes, byte[]> pages = store.range(first, last)) {
-        while (pages.hasNext() && free.size() < BATCH) {
-          free.add(pages.next().key);
-        }
+    try (KeyValueIterator<Bytes, byte[]> pages = store.range(first, last)) {
+      pages.forEachRemaining(page -> free.add(page.key));
+    }
+    for (Bytes page : free) {
+      store.delete(page);
+      Slot slot = new Slot(Bytes.wrap(key), StateKeys.bucketOfLog(page));
+      Page opened = open.get(slot);
+      if (opened != null && opened.key.equals(page)) {
+        open.remove(slot); // else a later append would write its entries again
       }
-      for (Bytes page : free) {
-        store.delete(page);
-        Slot slot = new Slot(Bytes.wrap(key), StateKeys.bucketOfLog(page));
-        Page opened = open.get(slot);
-        if (opened != null && opened.key.equals(page)) {
-          open.remove(slot); // else a later append would write its entries again
-        }
-      }
-    } while (free.size() == BATCH);
+    }
   }
 
   /** The pages of key in the buckets that overlap [from, to]. */
