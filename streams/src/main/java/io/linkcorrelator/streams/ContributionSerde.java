@@ -218,7 +218,15 @@ final class ContributionSerde
    * The rest of a contributor log entry, after the source and time its page writes before it (see
    * {@link ContributorLog}).
    */
+  /** A contributor log entry's contexts and value as an array of its own ({@link #writeEntry}). */
   static byte[] encodeEntry(Contribution c) {
+    ByteBuffer out = ByteBuffer.allocate(entrySize(c));
+    writeEntry(c, out);
+    return out.array();
+  }
+
+  /** The size of {@link #writeEntry}'s bytes. */
+  static int entrySize(Contribution c) {
     List<TraceContext> contexts = c.contexts();
     int count = contexts.size();
     byte[] value = c.value() == null ? null : c.value().get();
@@ -226,22 +234,28 @@ final class ContributionSerde
         1
             + (value == null ? 0 : Varints.sizeOf(value.length) + value.length)
             + (count >= ENTRY_MORE_CONTEXTS ? Varints.sizeOf(count) : 0);
-    byte[][] states = new byte[count][];
-    byte[][] otherFormats = new byte[count][];
     for (int i = 0; i < count; i++) {
       TraceContext context = contexts.get(i);
       size += ENTRY_CONTEXT_BYTES + 1;
-      if (!context.traceState().isEmpty()) {
-        states[i] = context.traceState().getBytes(StandardCharsets.UTF_8);
-        size += Varints.sizeOf(states[i].length) + states[i].length;
+      if (!context.traceState().isEmpty()) { // rare: encoded again when written
+        size += sizeWithLength(context.traceState().getBytes(StandardCharsets.UTF_8));
       }
-      int format = FORMATS.indexOf(context.format());
-      if (format < 0 || format >= ENTRY_OTHER_FORMAT) {
-        otherFormats[i] = context.format().getBytes(StandardCharsets.UTF_8);
-        size += Varints.sizeOf(otherFormats[i].length) + otherFormats[i].length;
+      if (entryFormat(context) == ENTRY_OTHER_FORMAT) {
+        size += sizeWithLength(context.format().getBytes(StandardCharsets.UTF_8));
       }
     }
-    ByteBuffer out = ByteBuffer.allocate(size);
+    return size;
+  }
+
+  /**
+   * Writes a contributor log entry's contexts and value (the layout in the class documentation)
+   * where the page is being built, so that a record's entry is encoded once, not into an array of
+   * its own first.
+   */
+  static void writeEntry(Contribution c, ByteBuffer out) {
+    List<TraceContext> contexts = c.contexts();
+    int count = contexts.size();
+    byte[] value = c.value() == null ? null : c.value().get();
     out.put(
         (byte)
             (ENTRY_LAYOUT | Math.min(count, ENTRY_MORE_CONTEXTS) << 1 | (value == null ? 0 : 1)));
@@ -259,20 +273,31 @@ final class ContributionSerde
           .putLong(context.ids().spanId())
           .put(context.ids().traceFlags());
       int sampling = context.sampling().ordinal() << 6;
-      int hasState = states[i] == null ? 0 : ENTRY_HAS_STATE;
-      if (otherFormats[i] == null) {
-        out.put((byte) (sampling | hasState | FORMATS.indexOf(context.format())));
-      } else {
-        out.put((byte) (sampling | hasState | ENTRY_OTHER_FORMAT));
-        Varints.write(otherFormats[i].length, out);
-        out.put(otherFormats[i]);
+      boolean hasState = !context.traceState().isEmpty();
+      int format = entryFormat(context);
+      out.put((byte) (sampling | (hasState ? ENTRY_HAS_STATE : 0) | format));
+      if (format == ENTRY_OTHER_FORMAT) {
+        writeWithLength(context.format().getBytes(StandardCharsets.UTF_8), out);
       }
-      if (states[i] != null) {
-        Varints.write(states[i].length, out);
-        out.put(states[i]);
+      if (hasState) {
+        writeWithLength(context.traceState().getBytes(StandardCharsets.UTF_8), out);
       }
     }
-    return out.array();
+  }
+
+  /** A context's format index in an entry, or {@link #ENTRY_OTHER_FORMAT} (its name follows). */
+  private static int entryFormat(TraceContext context) {
+    int format = FORMATS.indexOf(context.format());
+    return format < 0 || format >= ENTRY_OTHER_FORMAT ? ENTRY_OTHER_FORMAT : format;
+  }
+
+  private static int sizeWithLength(byte[] bytes) {
+    return Varints.sizeOf(bytes.length) + bytes.length;
+  }
+
+  private static void writeWithLength(byte[] bytes, ByteBuffer out) {
+    Varints.write(bytes.length, out);
+    out.put(bytes);
   }
 
   /** A contribution from a contributor log entry: its source and time, and its encoded rest. */

@@ -30,7 +30,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * page   : layout 0xA0 · entry count (varint) · least and greatest event time (varints, from the
  *          bucket start) · entries
  * entry  : event time (varint, from the bucket start) · partition (varint) · offset (varlong) ·
- *          topic id (varint) · length (varint) and the rest ({@link ContributionSerde#encodeEntry})
+ *          topic id (varint) · length (varint) and the rest ({@link ContributionSerde#writeEntry})
  * </pre>
  *
  * A linked message takes about 35 bytes of a page. The topic ids are kept in the window state
@@ -154,14 +154,14 @@ final class ContributorLog {
     long time = contribution.timestamp();
     long bucket = bucketOf(time);
     int topicId = topicId(contribution.topic());
-    byte[] rest = ContributionSerde.encodeEntry(contribution);
+    int restLength = ContributionSerde.entrySize(contribution);
     int entrySize =
         Varints.sizeOf(time - bucket)
             + Varints.sizeOf(contribution.partition())
             + Varints.sizeOf(contribution.offset())
             + Varints.sizeOf(topicId)
-            + Varints.sizeOf(rest.length)
-            + rest.length;
+            + Varints.sizeOf(restLength)
+            + restLength;
     Slot slot = new Slot(Bytes.wrap(key), bucket);
     Page page = open.get(slot);
     if (page == null || page.value.length + entrySize > PAGE_BYTES) {
@@ -190,8 +190,8 @@ final class ContributorLog {
     Varints.write(contribution.partition(), out);
     Varints.write(contribution.offset(), out);
     Varints.write(topicId, out);
-    Varints.write(rest.length, out);
-    out.put(rest);
+    Varints.write(restLength, out);
+    ContributionSerde.writeEntry(contribution, out);
     page.value = value;
     page.header = header;
     page.count = count;
