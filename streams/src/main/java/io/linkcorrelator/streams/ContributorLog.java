@@ -27,17 +27,22 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * value is a header and the entries one after the other:
  *
  * <pre>
- * page   : layout 0xA0 · entry count (varint) · least and greatest event time (varints, from the
+ * page   : layout 0xA1 · entry count (varint) · least and greatest event time (varints, from the
  *          bucket start) · entries
- * entry  : event time (varint, from the bucket start) · partition (varint) · offset (varlong) ·
- *          topic id (varint) · length (varint) and the rest ({@link ContributionSerde#writeEntry})
+ * entry  : event time (varint, from the bucket start) · source · length (varint) and the rest
+ *          ({@link ContributionSerde#writeEntry})
+ * source : (offset − the previous entry's offset) · 2 (varlong), when the previous entry of the
+ *          page came from the same topic and partition; else offset · 2 + 1 (varlong) · partition
+ *          (varint) · topic id (varint)
  * </pre>
  *
- * A linked message takes about 35 bytes of a page. The topic ids are kept in the window state
- * ({@link StateKeys#logTopicId}), written once per topic. A topic's id is its place among the input
- * topics in name order, when they are known ({@code LinkedAggregations#withInputTopics}; else in
- * order of first sight) (or the next free one when a changed configuration made that one taken), so
- * that a record reprocessed after its id was lost in a crash gets the same id again.
+ * A page's entries mostly come from one partition (its key's), in offset order: the source of all
+ * but its first entry is then the distance to the previous offset, one or two bytes. A linked
+ * message takes about 31 bytes of a page. The topic ids are kept in the window state ({@link
+ * StateKeys#logTopicId}), written once per topic. A topic's id is its place among the input topics
+ * in name order, when they are known ({@code LinkedAggregations#withInputTopics}; else in order of
+ * first sight) (or the next free one when a changed configuration made that one taken), so that a
+ * record reprocessed after its id was lost in a crash gets the same id again.
  *
  * <p><b>Append</b> is one put and no read (but one per page started, see below). The store is
  * cached (Kafka Streams' record cache): the log keeps the pages it opened in the current
@@ -70,8 +75,11 @@ final class ContributorLog {
   /** A page takes no more entries once it holds this many bytes. */
   static final int PAGE_BYTES = 4096;
 
-  /** The first byte of a page; entries of the previous layout (one per message) start 0x80-0x8F. */
-  static final byte PAGE_LAYOUT = (byte) 0xA0;
+  /**
+   * The first byte of a page. Earlier layouts: entries of one message each (0x80-0x8F), pages whose
+   * entries each carried partition, offset and topic id in full (0xA0).
+   */
+  static final byte PAGE_LAYOUT = (byte) 0xA1;
 
   private final KeyValueStore<Bytes, byte[]> store;
   private final KeyValueStore<Bytes, byte[]> ids;
@@ -154,26 +162,21 @@ final class ContributorLog {
     long time = contribution.timestamp();
     long bucket = bucketOf(time);
     int topicId = topicId(contribution.topic());
+    int partition = contribution.partition();
+    long offset = contribution.offset();
     int restLength = ContributionSerde.entrySize(contribution);
-    int entrySize =
-        Varints.sizeOf(time - bucket)
-            + Varints.sizeOf(contribution.partition())
-            + Varints.sizeOf(contribution.offset())
-            + Varints.sizeOf(topicId)
-            + Varints.sizeOf(restLength)
-            + restLength;
     Slot slot = new Slot(Bytes.wrap(key), bucket);
     Page page = open.get(slot);
-    if (page == null || page.value.length + entrySize > PAGE_BYTES) {
-      page =
-          start(
-              StateKeys.logPage(
-                  key, bucket, topicId, contribution.partition(), contribution.offset()));
+    int entrySize = page == null ? 0 : entrySize(page, time - bucket, topicId, partition, offset);
+    if (page == null || page.value.length + entrySize + restLength > PAGE_BYTES) {
+      page = start(StateKeys.logPage(key, bucket, topicId, partition, offset));
       open.put(slot, page);
-      if (page.count > 0 && page.value.length + entrySize > PAGE_BYTES) {
+      entrySize = entrySize(page, time - bucket, topicId, partition, offset);
+      if (page.count > 0 && page.value.length + entrySize + restLength > PAGE_BYTES) {
         return; // the message is in the log already: it started this page before
       }
     }
+    entrySize += Varints.sizeOf(restLength) + restLength;
     long min = Math.min(page.min, time - bucket);
     long max = Math.max(page.max, time - bucket);
     int count = page.count + 1;
@@ -187,9 +190,13 @@ final class ContributorLog {
     Varints.write(max, out);
     out.put(page.value, page.header, entries);
     Varints.write(time - bucket, out);
-    Varints.write(contribution.partition(), out);
-    Varints.write(contribution.offset(), out);
-    Varints.write(topicId, out);
+    if (page.sameSource(topicId, partition)) {
+      Varints.write((offset - page.offset) << 1, out);
+    } else {
+      Varints.write(offset << 1 | 1, out);
+      Varints.write(partition, out);
+      Varints.write(topicId, out);
+    }
     Varints.write(restLength, out);
     ContributionSerde.writeEntry(contribution, out);
     page.value = value;
@@ -197,7 +204,20 @@ final class ContributorLog {
     page.count = count;
     page.min = min;
     page.max = max;
+    page.topicId = topicId;
+    page.partition = partition;
+    page.offset = offset;
     store.put(page.key, value);
+  }
+
+  /** The bytes of an entry's event time and source in page, without its rest. */
+  private static int entrySize(Page page, long time, int topicId, int partition, long offset) {
+    return Varints.sizeOf(time)
+        + (page.sameSource(topicId, partition)
+            ? Varints.sizeOf((offset - page.offset) << 1)
+            : Varints.sizeOf(offset << 1 | 1)
+                + Varints.sizeOf(partition)
+                + Varints.sizeOf(topicId));
   }
 
   /**
@@ -214,6 +234,11 @@ final class ContributorLog {
       page.count = reader.count;
       page.min = reader.min - reader.bucket;
       page.max = reader.max - reader.bucket;
+      while (reader.next()) {
+        page.topicId = reader.topicId;
+        page.partition = reader.partition;
+        page.offset = reader.offset;
+      }
     }
     return page;
   }
@@ -365,8 +390,18 @@ final class ContributorLog {
     private long min = Long.MAX_VALUE;
     private long max = Long.MIN_VALUE;
 
+    /** The last entry's source; a topic id of -1 before the first entry. */
+    private int topicId = -1;
+
+    private int partition;
+    private long offset;
+
     private Page(Bytes key) {
       this.key = key;
+    }
+
+    private boolean sameSource(int topicId, int partition) {
+      return topicId == this.topicId && partition == this.partition;
     }
   }
 
@@ -382,7 +417,7 @@ final class ContributorLog {
     private long time;
     private int partition;
     private long offset;
-    private int topicId;
+    private int topicId = -1;
     private int restAt;
     private int restLength;
 
@@ -393,8 +428,9 @@ final class ContributorLog {
         throw new SerializationException(
             String.format(
                 "contributor log page %s of key %s in an unknown layout (first byte 0x%02X, expected"
-                    + " 0x%02X): state written by another version of the library (before pages,"
-                    + " one entry per message); reset the application's state to upgrade",
+                    + " 0x%02X): state written by an earlier version of the library (0x80-0x8F: one"
+                    + " entry per message; 0xA0: pages of entries with their sources in full);"
+                    + " reset the application's state to upgrade",
                 page.key,
                 StateKeys.groupKeyOfLog(page.key),
                 value.length == 0 ? 0 : value[0],
@@ -430,9 +466,16 @@ final class ContributorLog {
       }
       try {
         time = bucket + Varints.readLong(in);
-        partition = Varints.readInt(in);
-        offset = Varints.readLong(in);
-        topicId = Varints.readInt(in);
+        long source = Varints.readLong(in);
+        if ((source & 1) == 0 && topicId >= 0) {
+          offset += source >> 1;
+        } else if ((source & 1) == 1) {
+          offset = source >> 1;
+          partition = Varints.readInt(in);
+          topicId = Varints.readInt(in);
+        } else {
+          throw corrupt(null); // the first entry names its source
+        }
         restLength = Varints.readInt(in);
         restAt = in.position();
         if (restLength < 0 || restLength > in.remaining()) {

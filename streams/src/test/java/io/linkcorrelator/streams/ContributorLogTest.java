@@ -211,6 +211,39 @@ class ContributorLogTest {
     assertThatThrownBy(() -> log.any(KEY, 0, 999)).isInstanceOf(SerializationException.class);
   }
 
+  @Test
+  void anEntryFromThePreviousEntrysPartitionNamesItsOffsetByTheDistanceToIt() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    long offset = 5_000_000_000L; // a long-lived topic's offsets: five bytes each in full
+    log.append(KEY, contribution("orders", 3, offset, 10));
+    int one = pages(store).get(0).value.length;
+    for (int i = 1; i < 50; i++) {
+      log.append(KEY, contribution("orders", 3, offset + i, 10 + i));
+    }
+    int rest = ContributionSerde.entrySize(contribution("orders", 3, offset, 10));
+    // Each later entry: its time from the bucket start, the distance to the previous offset and the
+    // rest's length (one byte each), then the rest; the header's varints keep their one byte each.
+    assertThat(pages(store).get(0).value.length).isEqualTo(one + 49 * (3 + rest));
+    log.append(KEY, contribution("payments", 3, offset + 50, 60)); // another topic: in full
+    assertThat(pages(store).get(0).value.length)
+        .isEqualTo(one + 50 * (3 + rest) - 1 + Varints.sizeOf(offset + 50 << 1 | 1) + 2);
+    assertThat(offsets(log, KEY, 0, 999)).hasSize(51).startsWith(offset).endsWith(offset + 50);
+  }
+
+  @Test
+  void stateOfTheEarlierPagedLayoutIsRefusedWithAClearError() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    // A page of the layout 0xA0: count 1, least and greatest time 5, then an entry whose partition,
+    // offset and topic id are in full (zig-zag varints).
+    store.put(StateKeys.logPage(KEY, 0, 0, 0, 5), new byte[] {(byte) 0xA0, 2, 10, 10, 10, 0, 10});
+    assertThatThrownBy(() -> log.entries(KEY, 0, 999))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("unknown layout (first byte 0xA0")
+        .hasMessageContaining("reset the application's state");
+  }
+
   /** What a list of every entry answers: the entries in [from, to], sorted as the log sorts. */
   private static List<String> expected(List<Contribution> appended, long from, long to) {
     return appended.stream()
