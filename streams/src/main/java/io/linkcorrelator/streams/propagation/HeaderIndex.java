@@ -86,6 +86,13 @@ final class HeaderIndex {
     return index;
   }
 
+  /** The value bytes of the last header named {@code key} (one of {@link #NAMES}), or null. */
+  byte[] raw(String key) {
+    int slot = slot(key);
+    Header header = slot < 0 ? null : found[slot];
+    return header == null ? null : header.value();
+  }
+
   private String get(String key) {
     int slot = slot(key);
     if (slot < 0) {

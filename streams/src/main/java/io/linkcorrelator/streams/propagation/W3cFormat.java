@@ -26,8 +26,17 @@ final class W3cFormat extends HeaderFormat {
     super("tracecontext");
   }
 
+  /** The length of a version-00 {@code traceparent}: {@code 00-<32 hex>-<16 hex>-<2 hex>}. */
+  private static final int VERSION_00_LENGTH = 55;
+
   @Override
   <C> TraceContext read(C carrier, TextMapGetter<C> getter) {
+    if (carrier instanceof HeaderIndex index) {
+      byte[] raw = index.raw("traceparent");
+      if (raw != null && raw.length == VERSION_00_LENGTH && raw[0] == '0' && raw[1] == '0') {
+        return readVersion00(raw, carrier, getter); // the common case, from the header's bytes
+      }
+    }
     String traceparent = getter.get(carrier, "traceparent");
     if (traceparent == null) {
       return null;
@@ -61,6 +70,50 @@ final class W3cFormat extends HeaderFormat {
         flagBits,
         traceState == null || traceState.length() > MAX_TRACESTATE ? "" : traceState,
         Sampling.of((flagBits & 1) != 0));
+  }
+
+  /**
+   * A version-00 {@code traceparent} read from its bytes, without decoding it into a string and
+   * splitting it; it accepts and rejects exactly what the general path does with such a value.
+   */
+  private <C> TraceContext readVersion00(byte[] raw, C carrier, TextMapGetter<C> getter) {
+    if (raw[2] != '-' || raw[35] != '-' || raw[52] != '-') {
+      return null;
+    }
+    long high = hex(raw, 3, 19);
+    long low = hex(raw, 19, 35);
+    long spanId = hex(raw, 36, 52);
+    long flags = hex(raw, 53, 55);
+    if (invalid(raw, 3, 35) || invalid(raw, 36, 52) || invalid(raw, 53, 55)) {
+      return null;
+    }
+    String traceState = getter.get(carrier, "tracestate");
+    return context(
+        high,
+        low,
+        spanId,
+        (byte) flags,
+        traceState == null || traceState.length() > MAX_TRACESTATE ? "" : traceState,
+        Sampling.of((flags & 1) != 0));
+  }
+
+  /** The hex digits in {@code raw[from, to)} as a number; see {@link #invalid} first. */
+  private static long hex(byte[] raw, int from, int to) {
+    long value = 0;
+    for (int i = from; i < to; i++) {
+      value = value << 4 | Character.digit(raw[i], 16) & 0xF;
+    }
+    return value;
+  }
+
+  /** Whether a byte in {@code raw[from, to)} is not a hex digit (in either case). */
+  private static boolean invalid(byte[] raw, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (Character.digit(raw[i], 16) < 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
