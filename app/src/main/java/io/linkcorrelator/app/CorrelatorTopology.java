@@ -57,8 +57,8 @@ public final class CorrelatorTopology {
   public static final String LOG_STORE = "correlator-contributors";
 
   /**
-   * The window state store: {@value} (open windows, their close index, the correlator's own stream
-   * time).
+   * The window state store: {@value} (in memory, logged: the open windows, the correlator's own
+   * stream time).
    */
   public static final String WINDOWS_STORE = "correlator-windows";
 

@@ -21,32 +21,34 @@ import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 
 /**
- * How often the record cache of a store has written to it, per task: the {@link ContributorLog}'s
- * generations. Kafka Streams stacks a cached store as metered, caching, change-logging, inner; the
- * inner store supplied here ({@link #supplier}) is RocksDB behind a thin delegate that counts every
- * write reaching it (put, putIfAbsent, putAll, delete) and every flush and commit. Whatever reaches
- * it has also reached the changelog, so a page appended to after the count last changed is written
- * to the changelog once, however many entries it takes in the meantime.
+ * How often the record cache of a store has written to it, per store and task: the {@link
+ * ContributorLog}'s generations, and when an emitted window may leave the window state ({@link
+ * OpenWindows}). Kafka Streams stacks a cached store as metered, caching, change-logging, inner;
+ * the inner store supplied here ({@link #supplier}) is RocksDB behind a thin delegate that counts
+ * every write reaching it (put, putIfAbsent, putAll, delete) and every flush and commit. Whatever
+ * reaches it has also reached the changelog, so a page appended to after the count last changed is
+ * written to the changelog once, however many entries it takes in the meantime.
  *
- * <p>One counter per task (the store fills its task's in {@code init}, the processor reads the one
- * of its task): tasks of other threads never split a task's pages. Nothing depends on the count for
- * correctness: a count that changes too often only makes more, smaller pages.
+ * <p>One counter per store and task (the store fills its task's in {@code init}, the processor
+ * reads the one of its task): tasks of other threads never split a task's pages. The log does not
+ * depend on the count for correctness: a count that changes too often only makes more, smaller
+ * pages. The window state does: a change means that every write made before it has reached the
+ * changelog (a cache writes all of its store's dirty entries at once, on commit and on eviction).
  */
 final class CacheFlushes {
 
-  private final Map<TaskId, AtomicLong> counts = new ConcurrentHashMap<>();
+  private final Map<StoreOfTask, AtomicLong> counts = new ConcurrentHashMap<>();
 
-  /** The count of a task's store, from zero; the same object for the store and the processor. */
-  AtomicLong of(TaskId task) {
-    return counts.computeIfAbsent(task, t -> new AtomicLong());
-  }
+  private record StoreOfTask(String store, TaskId task) {}
 
-  /** A persistent (RocksDB) key-value store named {@code name} that counts what reaches it. */
-  KeyValueBytesStoreSupplier supplier(String name) {
-    return supplier(Stores.persistentKeyValueStore(name));
+  /**
+   * The count of a task's store named {@code store}, from zero; the same object for the store and
+   * the processor.
+   */
+  AtomicLong of(String store, TaskId task) {
+    return counts.computeIfAbsent(new StoreOfTask(store, task), key -> new AtomicLong());
   }
 
   /** The stores of {@code inner}, counting what reaches them. */
@@ -80,7 +82,7 @@ final class CacheFlushes {
 
     @Override
     public void init(StateStoreContext context, StateStore root) {
-      count = of(context.taskId());
+      count = of(inner.name(), context.taskId());
       inner.init(context, root);
     }
 

@@ -486,8 +486,9 @@ public final class LinkedAggregations {
   /**
    * Counts the open (group key, window) entries in a linked aggregation's window state, the store
    * {@code <name>-windows}, read through Kafka Streams' interactive queries ({@code
-   * QueryableStoreTypes.keyValueStore()}). Exact; it reads every open window's key, so its cost
-   * grows with the open windows (not with their contributors).
+   * QueryableStoreTypes.keyValueStore()}). Exact (under {@code at_least_once} an emitted window is
+   * counted until the next commit or two, when it leaves the store); it reads every open window's
+   * key, so its cost grows with the open windows (not with their contributors).
    *
    * @param windowState the store {@code <name>-windows}
    * @return the open windows it holds

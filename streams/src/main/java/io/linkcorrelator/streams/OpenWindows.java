@@ -1,48 +1,93 @@
 package io.linkcorrelator.streams;
 
 import java.nio.ByteBuffer;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * The open windows (each (group key, window) with the wall-clock time it took its first record, the
- * aggregate span's start) and the close index (the same windows ordered by the stream time at which
- * they close), both kinds of keys in the window state {@code <name>-windows} (see {@link
- * StateKeys}). A window stays in both until its result has been forwarded.
+ * The open windows: each (group key, window) with the wall-clock time it took its first record (the
+ * aggregate span's start), kept in the window state {@code <name>-windows} (see {@link StateKeys});
+ * and the close index, the same windows ordered by the stream time at which they close, kept here
+ * in memory and built from the store when the task starts (one scan per task start, which restoring
+ * the store costs anyway). A window stays until its result has been forwarded.
+ *
+ * <p>Removing an emitted window: under exactly-once at once (a transaction's changelog records are
+ * restored all or none). Under at-least-once a commit's flush can be cut by a crash, and the record
+ * cache writes a store's dirty keys in the order of their <em>last</em> write, so the stream time
+ * that closed a window, written again later in the same commit, would reach the changelog after the
+ * window's deletion: a restart would reopen the window for the replayed records and emit it again
+ * with part of its contributors. So there the window is taken out of the close index and out of
+ * what the rules see at once, deleted from the store only once the window state's cache has written
+ * since (the stream time that closed it has reached the changelog), and its log entries freed only
+ * once the cache has written again (its deletion has): a crash in between emits it again, whole.
  */
 final class OpenWindows {
 
-  private static final byte[] EMPTY = new byte[0];
+  /** Windows settled (deleted or freed) per call at most: bounded work per record. */
+  static final int SETTLED_PER_CALL = 200;
 
   private final KeyValueStore<Bytes, byte[]> state;
   private final WindowSpec spec;
 
-  /** Windows known to be registered, so that most records skip the store lookup. */
-  private final Map<Bytes, Boolean> registered =
-      new LinkedHashMap<>(1_024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Bytes, Boolean> eldest) {
-          return size() > 10_000;
-        }
-      };
+  /** The close index: every open window by close time, then window key. */
+  private final TreeSet<Due> due = new TreeSet<>();
 
-  private long nextCloseTime;
+  /** Writes and flushes of the window state's cache, or null: emitted windows go at once. */
+  private final AtomicLong flushes;
+
+  /** Emitted windows still stored, hidden from the rules until deleted. */
+  private final Set<Bytes> emitted = new HashSet<>();
+
+  /** Emitted windows, each with the count of the cache's writes when its result was forwarded. */
+  private final ArrayDeque<Settling> toDelete = new ArrayDeque<>();
+
+  /** Emitted windows deleted from the store, their log entries not yet freed. */
+  private final ArrayDeque<Bytes> toFree = new ArrayDeque<>();
+
+  /** The count of the cache's writes right after the last deletion of an emitted window. */
+  private long deletedAt;
+
   private boolean registeredSinceAsked;
 
-  /** Every close-index entry before this close time is gone: scans start here, past tombstones. */
-  private long scanFrom = Long.MIN_VALUE;
+  /** A window in the close index: it closes when stream time reaches {@code closeTime}. */
+  private record Due(long closeTime, Bytes window) implements Comparable<Due> {
+    @Override
+    public int compareTo(Due other) {
+      int byTime = Long.compare(closeTime, other.closeTime);
+      return byTime != 0 ? byTime : window.compareTo(other.window);
+    }
+  }
+
+  /** An emitted window waiting for the cache to write after {@code flushes} had this value. */
+  private record Settling(Bytes window, long flushes) {}
 
   /**
+   * Builds the close index from the store's open windows and deletes the close-index entries an
+   * earlier layout kept in the store.
+   *
    * @param state the window state
    * @param spec the window type
+   * @param flushes the count of the window state's cache writes and flushes ({@link CacheFlushes})
+   *     when emitted windows must wait for it (at-least-once), or null (exactly-once)
    */
-  OpenWindows(KeyValueStore<Bytes, byte[]> state, WindowSpec spec) {
+  OpenWindows(KeyValueStore<Bytes, byte[]> state, WindowSpec spec, AtomicLong flushes) {
     this.state = state;
     this.spec = spec;
-    this.nextCloseTime = firstCloseTime(Long.MIN_VALUE);
+    this.flushes = flushes;
+    try (KeyValueIterator<Bytes, byte[]> open =
+        state.range(StateKeys.windowsFrom(), StateKeys.windowsTo())) {
+      open.forEachRemaining(window -> due.add(new Due(closeTime(window.key), window.key)));
+    }
+    StateKeys.deleteEarlierCloseIndex(state);
   }
 
   /**
@@ -56,16 +101,10 @@ final class OpenWindows {
       return false;
     }
     Bytes windowKey = StateKeys.window(key, start, end);
-    if (registered.containsKey(windowKey)) {
-      return true;
-    }
-    if (state.get(windowKey) == null) {
+    if (due.add(new Due(closeTime, windowKey))) {
       state.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
-      state.put(StateKeys.close(closeTime, windowKey), EMPTY);
-      nextCloseTime = Math.min(nextCloseTime, closeTime);
       registeredSinceAsked = true;
     }
-    registered.put(windowKey, Boolean.TRUE);
     return true;
   }
 
@@ -75,65 +114,149 @@ final class OpenWindows {
     return value == null ? fallback : ByteBuffer.wrap(value).getLong();
   }
 
-  /** Forgets a window: its open-window and close-index entries. */
+  /** Forgets a window that was merged into another (a session): no result of its own. */
   void remove(Bytes windowKey) {
+    due.remove(new Due(closeTime(windowKey), windowKey));
     state.delete(windowKey);
-    registered.remove(windowKey);
-    state.delete(StateKeys.close(spec.closeTime(StateKeys.windowEnd(windowKey)), windowKey));
   }
 
-  /** Windows of key starting in [fromStart, toStart], in start order. */
-  KeyValueIterator<Bytes, byte[]> starting(byte[] key, long fromStart, long toStart) {
-    return state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart));
+  /**
+   * Forgets a window whose result has been forwarded, and frees its log entries by {@code rule}: at
+   * once, or under at-least-once in two steps of {@link #settle} (see the class comment).
+   */
+  void emitted(Bytes windowKey, WindowRule rule) {
+    due.remove(new Due(closeTime(windowKey), windowKey));
+    if (flushes == null) {
+      state.delete(windowKey);
+      free(windowKey, rule);
+    } else {
+      emitted.add(windowKey);
+      toDelete.add(new Settling(windowKey, flushes.get()));
+    }
   }
 
-  /** The window of key with the latest start at or before {@code toStart}, or null. */
+  /**
+   * Deletes and frees every emitted window now: the task closes, and Kafka Streams flushes its
+   * stores after that (a crash in that last flush may bring a window back with part of its log).
+   */
+  void settleAll(WindowRule rule) {
+    toFree.forEach(window -> free(window, rule));
+    toFree.clear();
+    for (Settling settling : toDelete) {
+      state.delete(settling.window());
+      emitted.remove(settling.window());
+      free(settling.window(), rule);
+    }
+    toDelete.clear();
+  }
+
+  /**
+   * Under at-least-once: frees the log entries of emitted windows whose deletion the cache has
+   * written since, then deletes emitted windows whose closing stream time it has written since; at
+   * most {@value #SETTLED_PER_CALL} windows per call. A free runs only while no deletion is
+   * unwritten, so it never frees the entries of a window that a restart would bring back.
+   */
+  void settle(WindowRule rule) {
+    if (flushes == null) {
+      return;
+    }
+    int budget = SETTLED_PER_CALL;
+    if (flushes.get() != deletedAt) { // every deletion so far is written
+      while (budget > 0 && !toFree.isEmpty()) {
+        free(toFree.poll(), rule);
+        budget--;
+      }
+      if (!toFree.isEmpty()) {
+        return; // frees first: none may see a deletion that has not been written
+      }
+    }
+    long now = flushes.get();
+    boolean deleted = false;
+    while (budget > 0 && !toDelete.isEmpty() && toDelete.peek().flushes() != now) {
+      Bytes window = toDelete.poll().window();
+      state.delete(window);
+      emitted.remove(window);
+      toFree.add(window);
+      deleted = true;
+      budget--;
+    }
+    if (deleted) {
+      deletedAt = flushes.get(); // after the last delete (which may have evicted)
+    }
+  }
+
+  private static void free(Bytes windowKey, WindowRule rule) {
+    rule.free(StateKeys.groupKeyBytesOfWindow(windowKey), StateKeys.windowStart(windowKey));
+  }
+
+  /** Windows of key starting in [fromStart, toStart], in start order (emitted ones hidden). */
+  List<Bytes> starting(byte[] key, long fromStart, long toStart) {
+    List<Bytes> windows = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> range =
+        state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart))) {
+      while (range.hasNext()) {
+        Bytes window = range.next().key;
+        if (!emitted.contains(window)) {
+          windows.add(window);
+        }
+      }
+    }
+    return windows;
+  }
+
+  /** Whether a window of key starting in [fromStart, toStart] is open. */
+  boolean anyStarting(byte[] key, long fromStart, long toStart) {
+    try (KeyValueIterator<Bytes, byte[]> range =
+        state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart))) {
+      while (range.hasNext()) {
+        if (!emitted.contains(range.next().key)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The open window of key with the latest start at or before {@code toStart}, or null. */
   Bytes lastStartingBy(byte[] key, long toStart) {
     try (KeyValueIterator<Bytes, byte[]> earlier =
         state.reverseRange(
             StateKeys.windowFrom(key, Long.MIN_VALUE), StateKeys.windowTo(key, toStart))) {
-      return earlier.hasNext() ? earlier.next().key : null;
+      while (earlier.hasNext()) {
+        KeyValue<Bytes, byte[]> window = earlier.next();
+        if (!emitted.contains(window.key)) {
+          return window.key;
+        }
+      }
     }
+    return null;
   }
 
-  /** The earliest start among the windows of key starting at or after {@code from}. */
+  /**
+   * The earliest start among the stored windows of key starting at or after {@code from} (emitted
+   * ones not yet deleted included: their entries are freed by their own free).
+   */
   long earliestStart(byte[] key, long from) {
-    try (KeyValueIterator<Bytes, byte[]> open = starting(key, from, Long.MAX_VALUE)) {
+    try (KeyValueIterator<Bytes, byte[]> open =
+        state.range(StateKeys.windowFrom(key, from), StateKeys.windowTo(key, Long.MAX_VALUE))) {
       return open.hasNext() ? StateKeys.windowStart(open.next().key) : Long.MAX_VALUE;
     }
   }
 
-  /** Whether some window may be due at {@code streamTime} (a cheap check before {@link #due}). */
+  /** Whether some window is due at {@code streamTime} (close time at or before it). */
   boolean anyDue(long streamTime) {
-    return streamTime >= nextCloseTime;
+    return !due.isEmpty() && due.first().closeTime() <= streamTime;
   }
 
-  /**
-   * The first window due at {@code streamTime} (close time at or before it), in close order, or
-   * null; when there is none, remembers when the next one is due.
-   */
+  /** The first window due at {@code streamTime}, in close order, or null. */
   Bytes firstDue(long streamTime) {
-    try (KeyValueIterator<Bytes, byte[]> closing =
-        state.range(StateKeys.closeFrom(scanFrom), StateKeys.closeTo(streamTime))) {
-      if (closing.hasNext()) {
-        Bytes closeKey = closing.next().key;
-        scanFrom = StateKeys.closeTime(closeKey);
-        return StateKeys.windowOfClose(closeKey);
-      }
-    }
-    nextCloseTime = firstCloseTime(scanFrom);
-    return null;
+    return anyDue(streamTime) ? due.first().window() : null;
   }
 
-  /** The due window after {@code previous} in close order (previous is still stored), or null. */
+  /** The due window after {@code previous} in close order (previous is still open), or null. */
   Bytes dueAfter(Bytes previous, long streamTime) {
-    byte[] closeKey =
-        StateKeys.close(spec.closeTime(StateKeys.windowEnd(previous)), previous).get();
-    byte[] after = java.util.Arrays.copyOf(closeKey, closeKey.length + 1);
-    try (KeyValueIterator<Bytes, byte[]> closing =
-        state.range(Bytes.wrap(after), StateKeys.closeTo(streamTime))) {
-      return closing.hasNext() ? StateKeys.windowOfClose(closing.next().key) : null;
-    }
+    Due next = due.higher(new Due(closeTime(previous), previous));
+    return next != null && next.closeTime() <= streamTime ? next.window() : null;
   }
 
   /** Whether a window was registered since the last call (the stream time should be stored). */
@@ -143,10 +266,7 @@ final class OpenWindows {
     return value;
   }
 
-  private long firstCloseTime(long from) {
-    try (KeyValueIterator<Bytes, byte[]> first =
-        state.range(StateKeys.closeFrom(from), StateKeys.closeEnd())) {
-      return first.hasNext() ? StateKeys.closeTime(first.next().key) : Long.MAX_VALUE;
-    }
+  private long closeTime(Bytes windowKey) {
+    return spec.closeTime(StateKeys.windowEnd(windowKey));
   }
 }

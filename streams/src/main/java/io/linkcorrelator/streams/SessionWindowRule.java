@@ -3,7 +3,6 @@ package io.linkcorrelator.streams;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.state.KeyValueIterator;
 
 /**
  * Session windows, as Kafka Streams' {@code KStreamSessionWindowAggregate}: a record at {@code t}
@@ -52,10 +51,8 @@ final class SessionWindowRule implements WindowRule {
     if (reaching != null) {
       candidates.add(reaching);
     }
-    try (KeyValueIterator<Bytes, byte[]> sessions =
-        windows.starting(key, WindowSpec.plus(WindowSpec.minus(time, gap), 1), latestStart)) {
-      sessions.forEachRemaining(session -> candidates.add(session.key));
-    }
+    candidates.addAll(
+        windows.starting(key, WindowSpec.plus(WindowSpec.minus(time, gap), 1), latestStart));
     for (Bytes session : candidates) {
       long sessionStart = StateKeys.windowStart(session);
       long sessionEnd = StateKeys.windowEnd(session);

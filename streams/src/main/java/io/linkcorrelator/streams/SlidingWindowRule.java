@@ -1,8 +1,5 @@
 package io.linkcorrelator.streams;
 
-import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.state.KeyValueIterator;
-
 /**
  * Sliding windows, as Kafka Streams' {@code KStreamSlidingWindowAggregate} with time difference
  * {@code d}: each record at {@code t} has its left window {@code [t - d, t]} and, when a record
@@ -52,10 +49,8 @@ final class SlidingWindowRule implements WindowRule {
     // A window [s, s + d + 1) is open while s + d + 1 + grace > stream time.
     long firstOpenStart =
         WindowSpec.minus(WindowSpec.minus(streamTime, spec.graceMs()), difference);
-    try (KeyValueIterator<Bytes, byte[]> holding =
-        windows.starting(key, Math.max(WindowSpec.minus(time, difference), firstOpenStart), time)) {
-      return holding.hasNext();
-    }
+    return windows.anyStarting(
+        key, Math.max(WindowSpec.minus(time, difference), firstOpenStart), time);
   }
 
   /**

@@ -2,7 +2,9 @@ package io.linkcorrelator.streams;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -21,13 +23,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   upstream progress    [2][partition 4][topic] 8-byte number ({@link SlowestPartitionTime})
  *   log topic ids        [3][topic]              varint id ({@link ContributorLog})
  *   open windows         [4][key length varint][key][start 8][end 8]  span start, 8 bytes
- *   close index          [5][close time 8][the open window's key after its first byte]  empty
  * </pre>
  *
- * A key of the window state whose first byte is 0 and that is longer than one byte was written by
- * an earlier layout (its own windows store, keys starting with a 4-byte key length): {@link
- * #refuseEarlierLayout} refuses it. A close-index key is the close time then the open window's key
- * without its kind byte, so the close index is read in close order and each entry names its window.
+ * The open windows' close index is not stored: {@link OpenWindows} keeps it in memory, built from
+ * the open windows when a task starts. Kind 5, the close index of the previous layout ([5][close
+ * time 8][the open window's key after its first byte]), is deleted then ({@link
+ * #deleteEarlierCloseIndex}). A key whose first byte is 0 and that is longer than one byte was
+ * written by an older layout (its own windows store, keys starting with a 4-byte key length):
+ * {@link #refuseEarlierLayout} refuses it.
  *
  * <p>A page's key is its group key, the start of its event-time bucket and the id of its first
  * entry's original message (its topic by an id that the window state maps to the topic's name,
@@ -55,8 +58,10 @@ final class StateKeys {
   /** First byte of an open window in the window state. */
   static final byte WINDOW = 4;
 
-  /** First byte of a close-index entry in the window state. */
-  static final byte CLOSE = 5;
+  /**
+   * First byte of the close-index entries of an earlier layout ({@link #deleteEarlierCloseIndex}).
+   */
+  static final byte EARLIER_CLOSE_INDEX = 5;
 
   /** Where the keys of an earlier layout would start (and nothing of this one does). */
   private static final Bytes EARLIER_LAYOUT_FROM = Bytes.wrap(new byte[] {STREAM_TIME, 0});
@@ -198,47 +203,25 @@ final class StateKeys {
     return flip(ByteBuffer.wrap(bytes).getLong(bytes.length - 8));
   }
 
-  /** The close-index key of a window: its close time, then the open window's key. */
-  static Bytes close(long closeTime, Bytes windowKey) {
-    byte[] window = windowKey.get();
-    return Bytes.wrap(
-        ByteBuffer.allocate(1 + 8 + window.length - 1)
-            .put(CLOSE)
-            .putLong(flip(closeTime))
-            .put(window, 1, window.length - 1)
-            .array());
-  }
-
-  /** Past every close-index key of {@code closeTime}. */
-  static Bytes closeTo(long closeTime) {
-    return Bytes.wrap(
-        ByteBuffer.allocate(1 + 8 + 1)
-            .put(CLOSE)
-            .putLong(flip(closeTime))
-            .put((byte) 0xFF) // never a varint's first byte
-            .array());
-  }
-
-  /** First possible close-index key at or after {@code closeTime}. */
-  static Bytes closeFrom(long closeTime) {
-    return Bytes.wrap(ByteBuffer.allocate(1 + 8).put(CLOSE).putLong(flip(closeTime)).array());
-  }
-
-  /** Past every close-index key. */
-  static Bytes closeEnd() {
-    return Bytes.wrap(new byte[] {CLOSE + 1});
-  }
-
-  static long closeTime(Bytes closeKey) {
-    return flip(ByteBuffer.wrap(closeKey.get()).getLong(1));
-  }
-
-  /** The open window's key inside a close-index key. */
-  static Bytes windowOfClose(Bytes closeKey) {
-    byte[] bytes = closeKey.get();
-    byte[] window = Arrays.copyOfRange(bytes, 8, bytes.length);
-    window[0] = WINDOW;
-    return Bytes.wrap(window);
+  /**
+   * Deletes the close-index entries that an earlier layout kept in the window state (kind {@link
+   * #EARLIER_CLOSE_INDEX}; the close index is now kept in memory, {@link OpenWindows}): its open
+   * windows are this layout's, so an upgrade keeps them. One range, at task start.
+   */
+  static void deleteEarlierCloseIndex(KeyValueStore<Bytes, byte[]> store) {
+    List<Bytes> earlier = new ArrayList<>();
+    try (KeyValueIterator<Bytes, byte[]> entries =
+        store.range(
+            Bytes.wrap(new byte[] {EARLIER_CLOSE_INDEX}),
+            Bytes.wrap(new byte[] {EARLIER_CLOSE_INDEX + 1}))) {
+      while (entries.hasNext()) {
+        Bytes key = entries.next().key;
+        if (key.get()[0] == EARLIER_CLOSE_INDEX) {
+          earlier.add(key);
+        }
+      }
+    }
+    earlier.forEach(store::delete);
   }
 
   /** First possible open-window key. */

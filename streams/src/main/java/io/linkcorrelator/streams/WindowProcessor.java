@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Windowing and emission over two stores: the {@link ContributorLog}, and the window state that
- * holds the {@link OpenWindows} with their close index and the {@link StreamTime} ({@link
+ * holds the {@link OpenWindows} (their close index in memory) and the {@link StreamTime} ({@link
  * WindowStores}). Which windows a record opens or joins, when it is late and what the log keeps is
  * the {@link WindowRule} of the window type; how far event time has progressed (after a
  * repartition: by the slowest active upstream partition, learnt also from {@link Progress} markers)
@@ -99,7 +99,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * @param repartitions whether a repartition precedes the step (stream time is the slowest
    *     upstream partition's)
    * @param stores the names of the step's stores
-   * @param flushes the writes of the contributor log's cache, per task
+   * @param flushes the writes of the stores' caches, per store and task
    * @param inputTopics the input topics, when known (the contributor log's topic ids follow their
    *     order; else the order of first sight)
    * @param folds what a window's result is
@@ -139,17 +139,20 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
             state,
             inputTopics,
             ContributorLog.bucketWidth(spec),
-            flushes.of(context.taskId()));
+            flushes.of(stores.log(), context.taskId()));
     this.pending = null; // a task revived after a rollback re-inits: its held results are gone
-    this.windows = new OpenWindows(state, spec);
-    this.advancedAt = context.currentSystemTimeMs();
-    this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), state, advancedAt);
-    this.latestSessionEnd = new StoredLong(state, StateKeys.LATEST_SESSION_END);
-    this.rule = WindowRule.of(spec, windows, log, latestSessionEnd);
     Map<String, Object> streams = context.appConfigs();
     boolean exactlyOnce =
         String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
             .startsWith("exactly_once");
+    // Rebuilt from the restored store whenever a task (re)starts: init runs again on revival.
+    this.windows =
+        new OpenWindows(
+            state, spec, exactlyOnce ? null : flushes.of(stores.windows(), context.taskId()));
+    this.advancedAt = context.currentSystemTimeMs();
+    this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), state, advancedAt);
+    this.latestSessionEnd = new StoredLong(state, StateKeys.LATEST_SESSION_END);
+    this.rule = WindowRule.of(spec, windows, log, latestSessionEnd);
     Object commitInterval = streams.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
     this.pauseMs =
         !exactlyOnce ? 0 : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
@@ -158,6 +161,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 
   @Override
   public void process(Record<String, Captured> record) {
+    windows.settle(rule);
     long wallClock = context.currentSystemTimeMs();
     long before = streamTime.current();
     if (record.value() instanceof Progress progress) {
@@ -212,6 +216,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * stream time moving to the latest close time among them (so none can open again).
    */
   private void onWallClock(long wallClock) {
+    windows.settle(rule);
     streamTime.tick(wallClock); // not a record: the idle-closing clock goes on
     long idleCloseMs = options.windowIdleCloseMs();
     if (idleCloseMs > 0 && WindowSpec.minus(wallClock, advancedAt) >= idleCloseMs) {
@@ -300,13 +305,19 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     }
     pending.results().forEach(context::forward);
     for (Bytes emitted : pending.windows()) {
-      byte[] key = StateKeys.groupKeyBytesOfWindow(emitted);
-      windows.remove(emitted);
-      rule.free(key, StateKeys.windowStart(emitted));
+      windows.emitted(emitted, rule);
     }
     pending = null;
     lastPieceEndMs = context.currentSystemTimeMs();
     return true;
+  }
+
+  /** The task closes (Kafka Streams flushes its stores next): emitted windows leave the state. */
+  @Override
+  public void close() {
+    if (windows != null) {
+      windows.settleAll(rule);
+    }
   }
 
   /** The next due window not yet taken in this call. */

@@ -10,8 +10,9 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The names of one window step's two state stores: the {@link ContributorLog} and the window state
- * (the {@link OpenWindows} and their close index, the {@link StreamTime}, the session rule's latest
- * end and the log's topic ids, each kind of key under its own first byte, see {@link StateKeys}).
+ * (the {@link OpenWindows}, the {@link StreamTime}, the session rule's latest end, upstream
+ * progress and the log's topic ids, each kind of key under its own first byte, see {@link
+ * StateKeys}).
  *
  * @param log the contributor log
  * @param windows the window state
@@ -26,17 +27,27 @@ record WindowStores(String log, String windows) {
   }
 
   /**
-   * Persistent key-value stores of bytes, logged (Kafka Streams' defaults). The log is cached, its
-   * cache's writes counted by {@code flushes} (the log's generations, see {@link ContributorLog}).
-   * The window state is not cached: it is read by range (the close index, a key's windows), and
-   * both Kafka's record cache and its in-memory store copy a range's keys before iterating them, so
-   * a range over the close index would cost the open windows' number; RocksDB's iterators read
-   * lazily. (The log's ranges are one key's buckets: what the cache copies there is a few pages.)
+   * Key-value stores of bytes, logged and cached, each cache's writes counted by {@code flushes}
+   * ({@link CacheFlushes}). The log is persistent (RocksDB: it holds every contributor of the open
+   * windows). The window state is in memory: one small entry per open window and a few numbers,
+   * restored from its changelog when a task starts; its cache turns a window opened and closed
+   * within one commit interval into one changelog record at most, and repeated stream-time writes
+   * into one per commit.
+   *
+   * <p>Kafka's record cache and its in-memory store copy a range's keys before iterating them, so
+   * no range may span the open windows: the close index is kept in memory by {@link OpenWindows};
+   * the remaining ranges are one group key's windows (the rules' {@link OpenWindows#starting},
+   * {@link OpenWindows#anyStarting}, {@link OpenWindows#lastStartingBy} and {@link
+   * OpenWindows#earliestStart}: a few windows for tumbling, hopping and session windows, the key's
+   * records within the time difference plus grace for sliding ones), one kind's few keys ({@link
+   * SlowestPartitionTime}, the log's topic ids, {@link StateKeys#refuseEarlierLayout}), and, once
+   * per task start, the open windows ({@link OpenWindows}'s index) and the previous layout's close
+   * index. The log's ranges are one key's buckets: what the cache copies there is a few pages.
    */
   Set<StoreBuilder<?>> builders(CacheFlushes flushes) {
     return Set.of(
-        store(flushes.supplier(log)).withCachingEnabled(),
-        store(Stores.persistentKeyValueStore(windows)));
+        store(flushes.supplier(Stores.persistentKeyValueStore(log))).withCachingEnabled(),
+        store(flushes.supplier(Stores.inMemoryKeyValueStore(windows))).withCachingEnabled());
   }
 
   private static StoreBuilder<KeyValueStore<Bytes, byte[]>> store(

@@ -79,7 +79,7 @@ class ContributorLogTest {
             store(Stores.inMemoryKeyValueStore("ids")),
             TOPICS,
             1_000,
-            counted.of(new MockProcessorContext<>().taskId()));
+            counted.of("log", new MockProcessorContext<>().taskId()));
     for (int i = 0; i < 20; i++) {
       log.append(KEY, contribution("payments", 2, 100 - i, 500 - i));
     }
