@@ -144,8 +144,18 @@ final class ContributorLog {
     return b == 0 ? a : gcd(b, a % b);
   }
 
-  /** Appends a contribution of key: one put of its page, no read. */
+  /** Appends a contribution of key that arrived in event-time order (no arrival lag). */
   void append(byte[] key, Contribution contribution) {
+    append(key, contribution, contribution.timestamp());
+  }
+
+  /**
+   * Appends a contribution of key: one put of its page, no read.
+   *
+   * @param streamTime the stream time when it arrived, its own event time included: a window that
+   *     had closed by then does not hold it ({@link #entries(byte[], long, long, long)})
+   */
+  void append(byte[] key, Contribution contribution, long streamTime) {
     long flushed = flushes.get();
     if (flushed != generation) {
       open.clear(); // the cache wrote: the open pages have reached the changelog
@@ -154,7 +164,8 @@ final class ContributorLog {
     long time = contribution.timestamp();
     long bucket = bucketOf(time);
     int topicId = topicId(contribution.topic());
-    int restLength = ContributionSerde.entrySize(contribution);
+    long arrivalLag = Math.max(0, WindowSpec.minus(streamTime, time));
+    int restLength = ContributionSerde.entrySize(contribution, arrivalLag);
     int entrySize =
         Varints.sizeOf(time - bucket)
             + Varints.sizeOf(contribution.partition())
@@ -191,7 +202,7 @@ final class ContributorLog {
     Varints.write(contribution.offset(), out);
     Varints.write(topicId, out);
     Varints.write(restLength, out);
-    ContributionSerde.writeEntry(contribution, out);
+    ContributionSerde.writeEntry(contribution, arrivalLag, out);
     page.value = value;
     page.header = header;
     page.count = count;
@@ -223,6 +234,16 @@ final class ContributorLog {
    * offset) order, each message once.
    */
   Entries entries(byte[] key, long from, long to) {
+    return entries(key, from, to, Long.MAX_VALUE);
+  }
+
+  /**
+   * The contributions of key with event times in [from, to] that arrived while the stream time was
+   * before {@code closeTime}, in (event time, topic id, partition, offset) order, each message
+   * once: a window's contributors when its result is built after it closed (emission goes on in
+   * pieces), without the messages that arrived meanwhile for other windows of that time range.
+   */
+  Entries entries(byte[] key, long from, long to, long closeTime) {
     Entries entries = new Entries();
     if (from > to) {
       return entries;
@@ -232,7 +253,7 @@ final class ContributorLog {
         KeyValue<Bytes, byte[]> page = pages.next();
         PageReader reader = new PageReader(page);
         if (reader.overlaps(from, to)) {
-          entries.addPage(reader, from, to);
+          entries.addPage(reader, from, to, closeTime);
         }
       }
     }
@@ -385,6 +406,7 @@ final class ContributorLog {
     private int topicId;
     private int restAt;
     private int restLength;
+    private long arrivalLag;
 
     private PageReader(KeyValue<Bytes, byte[]> page) {
       this.value = page.value;
@@ -439,6 +461,7 @@ final class ContributorLog {
           throw corrupt(null);
         }
         in.position(restAt + restLength);
+        arrivalLag = ContributionSerde.arrivalLag(value, restAt, restLength);
       } catch (BufferUnderflowException | IllegalArgumentException e) {
         throw corrupt(e);
       }
@@ -473,11 +496,13 @@ final class ContributorLog {
 
     private Entries() {}
 
-    private void addPage(PageReader page, long from, long to) {
+    private void addPage(PageReader page, long from, long to, long closeTime) {
       int index = pages.size();
       pages.add(page.value);
       while (page.next()) {
-        if (page.time < from || page.time > to) {
+        if (page.time < from
+            || page.time > to
+            || WindowSpec.plus(page.time, page.arrivalLag) >= closeTime) {
           continue;
         }
         if (size == times.length) {
