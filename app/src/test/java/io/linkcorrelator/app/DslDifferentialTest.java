@@ -3,6 +3,8 @@ package io.linkcorrelator.app;
 import static io.linkcorrelator.app.CorrelatorHarness.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.linkcorrelator.app.DslOracle.Event;
+import io.linkcorrelator.app.DslOracle.Window;
 import io.linkcorrelator.schemas.Order;
 import io.linkcorrelator.schemas.WindowResult;
 import io.linkcorrelator.schemas.WindowType;
@@ -24,10 +26,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -44,8 +46,6 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.KTable;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
@@ -85,18 +85,6 @@ class DslDifferentialTest {
   private static final String FLUSH_KEY = "~flush";
 
   @TempDir Path stateDir;
-
-  /** One generated record: its id is both its order id and the number of its producer span. */
-  private record Event(int id, String key, long time, int amount) {}
-
-  /** One final window, as both sides report it; the end is exclusive. */
-  private record Window(String key, long start, long end, long count, long sum, List<Integer> ids)
-      implements Comparable<Window> {
-    @Override
-    public int compareTo(Window other) {
-      return toString().compareTo(other.toString());
-    }
-  }
 
   static Stream<Arguments> cases() {
     List<Arguments> cases = new ArrayList<>();
@@ -163,72 +151,8 @@ class DslDifferentialTest {
     TreeSet<Window> expected = new TreeSet<>();
     TreeSet<Integer> expectedLate = new TreeSet<>();
     dsl(spec, events, flush, expected, expectedLate);
-
-    // By definition a window holds the accepted records of its key within its range that arrived
-    // before it closed. Where a DSL window breaks that (its sliding aggregation creates a window by
-    // copying a neighbour's aggregate; after out-of-order records whose own window had closed, the
-    // copy can carry a record from outside the new window or miss one inside it), the DSL is no
-    // oracle for that key, and the correlator's windows of that key must meet the definition.
-    TreeSet<String> inconsistent = new TreeSet<>();
-    for (Window window : expected) {
-      if (!window.ids().equals(definition(spec, window, events, expectedLate))) {
-        inconsistent.add(window.key());
-      }
-    }
-    assertThat(inconsistent)
-        .as("keys with a DSL window other than its definition")
-        .satisfiesAnyOf(
-            keys -> assertThat(keys).isEmpty(),
-            keys -> assertThat(spec.type()).isEqualTo(WindowType.SLIDING));
-    for (Window window : actual) {
-      if (inconsistent.contains(window.key())) {
-        assertThat(window.ids())
-            .as("records of %s", window)
-            .isEqualTo(definition(spec, window, events, actualLate));
-      }
-    }
-    expected.removeIf(window -> inconsistent.contains(window.key()));
-    actual.removeIf(window -> inconsistent.contains(window.key()));
-    expectedLate.removeIf(id -> inconsistent.contains(events.get(id - 1).key()));
-    actualLate.removeIf(id -> inconsistent.contains(events.get(id - 1).key()));
-
-    TreeSet<Window> missing = new TreeSet<>(expected);
-    missing.removeAll(actual);
-    TreeSet<Window> unexpected = new TreeSet<>(actual);
-    unexpected.removeAll(expected);
-    assertThat(actual)
-        .as(
-            "final windows of %s: of %d, %d missing or different, %d unexpected (%d keys left to"
-                + " the definition)",
-            spec, expected.size(), missing.size(), unexpected.size(), inconsistent.size())
-        .containsExactlyElementsOf(expected);
-    assertThat(actualLate).as("records dropped as late").containsExactlyElementsOf(expectedLate);
-  }
-
-  /**
-   * The records a window holds by definition: those of its key within its range, not in {@code
-   * dropped}, that arrived while stream time (the largest event time so far, this record's
-   * included) was before the window's close time.
-   */
-  private static List<Integer> definition(
-      WindowSpec spec, Window window, List<Event> events, TreeSet<Integer> dropped) {
-    long closeTime = T0 + window.end() + spec.gapMs() + spec.graceMs();
-    List<Integer> ids = new ArrayList<>();
-    long streamTime = Long.MIN_VALUE;
-    for (Event event : events) {
-      streamTime = Math.max(streamTime, event.time());
-      if (streamTime >= closeTime) {
-        break;
-      }
-      long time = event.time() - T0;
-      if (event.key().equals(window.key())
-          && time >= window.start()
-          && time < window.end()
-          && !dropped.contains(event.id())) {
-        ids.add(event.id());
-      }
-    }
-    return ids;
+    DslOracle.assertSameAsDsl(
+        spec, events, key -> events, expected, expectedLate, actual, actualLate);
   }
 
   /**
@@ -257,75 +181,9 @@ class DslDifferentialTest {
     KGroupedStream<String, String> grouped =
         builder.stream(INPUT, Consumed.with(Serdes.String(), Serdes.String()))
             .groupByKey(Grouped.with(Serdes.String(), Serdes.String()));
-    Duration grace = Duration.ofMillis(spec.graceMs());
-    KTable<Windowed<String>, String> table =
-        switch (spec.type()) {
-          case TUMBLING, HOPPING ->
-              grouped
-                  .windowedBy(
-                      TimeWindows.ofSizeAndGrace(Duration.ofMillis(spec.sizeMs()), grace)
-                          .advanceBy(Duration.ofMillis(spec.advanceMs())))
-                  .aggregate(() -> "", (k, v, agg) -> agg + "," + v, uncached());
-          case SLIDING ->
-              grouped
-                  .windowedBy(
-                      SlidingWindows.ofTimeDifferenceAndGrace(
-                          Duration.ofMillis(spec.sizeMs() - 1), grace))
-                  .aggregate(() -> "", (k, v, agg) -> agg + "," + v, uncached());
-          case SESSION ->
-              grouped
-                  .windowedBy(
-                      SessionWindows.ofInactivityGapAndGrace(
-                          Duration.ofMillis(spec.gapMs()), grace))
-                  .aggregate(
-                      () -> "",
-                      (k, v, agg) -> agg + "," + v,
-                      (k, left, right) -> left + right,
-                      uncached());
-          default -> throw new IllegalArgumentException(spec.toString());
-        };
-    // Inclusive ends (sliding, session) become exclusive, as the correlator reports them.
-    long endOffset = spec.type() == WindowType.SLIDING || spec.type() == WindowType.SESSION ? 1 : 0;
-    // The DSL's final state of each window: its last update, or gone when a tombstone removed it
-    // (a session merged into a larger one). Not suppress(untilWindowCloses): for sliding and
-    // session windows it emits a window when stream time reaches its inclusive end plus grace,
-    // while the aggregation still adds records to it at that stream time, so "final" results come
-    // out twice (see the README's window semantics).
     TreeMap<String, Window> emitted = new TreeMap<>();
-    table
-        .toStream()
-        .foreach(
-            (windowed, ids) -> {
-              if (windowed.key().equals(FLUSH_KEY)) {
-                return;
-              }
-              String id =
-                  windowed.key() + "@" + windowed.window().start() + "-" + windowed.window().end();
-              if (ids == null) {
-                emitted.remove(id);
-                return;
-              }
-              TreeSet<Integer> members = new TreeSet<>();
-              Arrays.stream(ids.substring(1).split(","))
-                  .map(Integer::valueOf)
-                  .forEach(members::add);
-              Window previous = emitted.get(id);
-              if (previous != null && !members.containsAll(previous.ids())) {
-                // A deliberate difference: the DSL replaced a session by a new one with the same
-                // start and end instead of merging them (its session store no longer returned the
-                // stored one, past its retention), losing the first one's records. The correlator
-                // keeps both in the one window.
-                members.addAll(previous.ids());
-              }
-              emitted.put(
-                  id,
-                  window(
-                      windowed.key(),
-                      windowed.window().start(),
-                      windowed.window().end() + endOffset,
-                      List.copyOf(members),
-                      events));
-            });
+    DslOracle.keepFinalState(
+        DslOracle.aggregateIds(grouped, spec), spec, events, Set.of(FLUSH_KEY), emitted);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dsl-oracle");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -339,16 +197,7 @@ class DslDifferentialTest {
       input.pipeInput(flush.key(), "0", flush.time());
     }
     windows.addAll(emitted.values());
-    TreeSet<Integer> counted = new TreeSet<>();
-    emitted.values().forEach(window -> counted.addAll(window.ids()));
-    events.stream().map(Event::id).filter(id -> !counted.contains(id)).forEach(late::add);
-  }
-
-  /** Without the record cache, so that every update and every tombstone reaches the result. */
-  private static <S extends org.apache.kafka.streams.processor.StateStore>
-      Materialized<String, String, S> uncached() {
-    return Materialized.<String, String, S>with(Serdes.String(), Serdes.String())
-        .withCachingDisabled();
+    late.addAll(DslOracle.late(events, emitted.values()));
   }
 
   private void correlator(
@@ -390,23 +239,16 @@ class DslDifferentialTest {
         if (record.key().equals(FLUSH_KEY)) {
           continue;
         }
-        List<Integer> linked =
-            harness.spans().stream()
-                .filter(span -> span.getTraceId().equals(result.getTraceId()))
-                .flatMap(span -> span.getLinks().stream())
-                .map(LinkData::getSpanContext)
-                .map(context -> (int) (Long.parseLong(context.getSpanId(), 16) - 0x2000_0000L))
-                .sorted()
-                .toList();
         Window window =
-            window(
+            DslOracle.linkedWindow(
                 record.key(),
-                result.getWindowStart().toEpochMilli(),
-                result.getWindowEnd().toEpochMilli(),
-                linked,
-                events);
-        assertThat(result.getMessageCount()).as("count of %s", window).isEqualTo(window.count());
-        assertThat(result.getSum()).as("sum of %s", window).isEqualTo((double) window.sum());
+                result,
+                harness.spans().stream()
+                    .filter(span -> span.getTraceId().equals(result.getTraceId()))
+                    .flatMap(span -> span.getLinks().stream())
+                    .map(link -> link.getSpanContext().getSpanId()),
+                events,
+                "");
         assertThat(windows.add(window)).as("one result per window: %s", window).isTrue();
       }
       harness
@@ -563,7 +405,7 @@ class DslDifferentialTest {
               .sorted()
               .toList();
       Window window =
-          window(
+          DslOracle.window(
               windowed.key(),
               windowed.window().start(),
               windowed.window().end() + endOffset,
@@ -580,13 +422,5 @@ class DslDifferentialTest {
     List<Event> all = new ArrayList<>(events);
     all.add(last);
     return all;
-  }
-
-  private static Window window(
-      String key, long start, long end, List<Integer> ids, List<Event> events) {
-    TreeMap<Integer, Event> byId = new TreeMap<>();
-    events.forEach(event -> byId.put(event.id(), event));
-    long sum = ids.stream().mapToLong(id -> byId.get(id).amount()).sum();
-    return new Window(key, start - T0, end - T0, ids.size(), sum, ids);
   }
 }

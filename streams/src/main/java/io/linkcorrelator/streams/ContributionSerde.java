@@ -33,14 +33,19 @@ import org.apache.kafka.common.utils.Bytes;
  * (see {@link ContributorLog}), so the rest of the entry is only (a linked message: 27 bytes):
  *
  * <pre>
- * flags: bit 7 set (this layout), bit 0 has value, bits 1-3 the context count (7: a varint follows)
- * value (8-byte double, when flagged) · [context count varint]
+ * flags: bit 7 set (this layout), bit 4 has arrival lag, bit 0 has value, bits 1-3 the context
+ *   count (7: a varint follows)
+ * [arrival lag varint] · value (varint length and bytes, when flagged) · [context count varint]
  * each context: trace id 16 · span id 8 · trace flags 1 · format and sampling (1 byte: sampling
  *   ordinal in bits 6-7, bit 3 has tracestate, format index in FORMATS in bits 0-2, or 7 there
  *   followed by the name as varint length and UTF-8) · [tracestate varint length, UTF-8]
  * </pre>
  *
- * A {@link Progress} marker, only ever on the repartition topic:
+ * The arrival lag is how far the stream time was past the message's event time when it was appended
+ * (absent: not past it): a window holds only the messages that arrived before it closed, though its
+ * result may be built later ({@link ContributorLog#entries}).
+ *
+ * <p>A {@link Progress} marker, only ever on the repartition topic:
  *
  * <pre>
  * kind 0x02 · topic (varint length, UTF-8) · partition (varint) · event time (varlong)
@@ -64,6 +69,9 @@ final class ContributionSerde
 
   private static final int ENTRY_OTHER_FORMAT = 7;
   private static final int ENTRY_HAS_STATE = 0x08;
+
+  /** Flag of a contributor log entry: an arrival lag (varint) follows the flags. */
+  private static final int ENTRY_ARRIVAL_LAG = 0x10;
 
   /** Trace id, span id and trace flags. */
   private static final int ENTRY_CONTEXT_BYTES = 16 + 8 + 1;
@@ -215,23 +223,23 @@ final class ContributionSerde
   }
 
   /**
-   * The rest of a contributor log entry, after the source and time its page writes before it (see
-   * {@link ContributorLog}).
+   * A contributor log entry's contexts and value as an array of its own ({@link #writeEntry}),
+   * without an arrival lag.
    */
-  /** A contributor log entry's contexts and value as an array of its own ({@link #writeEntry}). */
   static byte[] encodeEntry(Contribution c) {
-    ByteBuffer out = ByteBuffer.allocate(entrySize(c));
-    writeEntry(c, out);
+    ByteBuffer out = ByteBuffer.allocate(entrySize(c, 0));
+    writeEntry(c, 0, out);
     return out.array();
   }
 
   /** The size of {@link #writeEntry}'s bytes. */
-  static int entrySize(Contribution c) {
+  static int entrySize(Contribution c, long arrivalLag) {
     List<TraceContext> contexts = c.contexts();
     int count = contexts.size();
     byte[] value = c.value() == null ? null : c.value().get();
     int size =
         1
+            + (arrivalLag > 0 ? Varints.sizeOf(arrivalLag) : 0)
             + (value == null ? 0 : Varints.sizeOf(value.length) + value.length)
             + (count >= ENTRY_MORE_CONTEXTS ? Varints.sizeOf(count) : 0);
     for (int i = 0; i < count; i++) {
@@ -251,14 +259,22 @@ final class ContributionSerde
    * Writes a contributor log entry's contexts and value (the layout in the class documentation)
    * where the page is being built, so that a record's entry is encoded once, not into an array of
    * its own first.
+   *
+   * @param arrivalLag how far stream time was past the entry's event time when it arrived (0: not)
    */
-  static void writeEntry(Contribution c, ByteBuffer out) {
+  static void writeEntry(Contribution c, long arrivalLag, ByteBuffer out) {
     List<TraceContext> contexts = c.contexts();
     int count = contexts.size();
     byte[] value = c.value() == null ? null : c.value().get();
     out.put(
         (byte)
-            (ENTRY_LAYOUT | Math.min(count, ENTRY_MORE_CONTEXTS) << 1 | (value == null ? 0 : 1)));
+            (ENTRY_LAYOUT
+                | (arrivalLag > 0 ? ENTRY_ARRIVAL_LAG : 0)
+                | Math.min(count, ENTRY_MORE_CONTEXTS) << 1
+                | (value == null ? 0 : 1)));
+    if (arrivalLag > 0) {
+      Varints.write(arrivalLag, out);
+    }
     if (value != null) {
       Varints.write(value.length, out);
       out.put(value);
@@ -325,6 +341,9 @@ final class ContributionSerde
         throw new SerializationException(
             "contributor log entry in an unknown layout (flags " + flags + ")");
       }
+      if ((flags & ENTRY_ARRIVAL_LAG) != 0) {
+        Varints.readLong(in);
+      }
       Bytes folded = (flags & 1) != 0 ? Bytes.wrap(readBytes(in)) : null;
       int count = (flags >>> 1) & ENTRY_MORE_CONTEXTS;
       if (count == ENTRY_MORE_CONTEXTS) {
@@ -350,6 +369,20 @@ final class ContributionSerde
       }
       return new Contribution(topic, partition, offset, timestamp, contexts, folded);
     } catch (BufferUnderflowException | IllegalArgumentException | IndexOutOfBoundsException e) {
+      throw new SerializationException(
+          "corrupt contributor log entry (" + length + " bytes): " + e, e);
+    }
+  }
+
+  /**
+   * The arrival lag of the contributor log entry whose rest is at {@code value[from, from +
+   * length)}: 0 when it has none.
+   */
+  static long arrivalLag(byte[] value, int from, int length) {
+    try {
+      ByteBuffer in = ByteBuffer.wrap(value, from, length);
+      return (in.get() & ENTRY_ARRIVAL_LAG) == 0 ? 0 : Varints.readLong(in);
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new SerializationException(
           "corrupt contributor log entry (" + length + " bytes): " + e, e);
     }

@@ -152,8 +152,18 @@ final class ContributorLog {
     return b == 0 ? a : gcd(b, a % b);
   }
 
-  /** Appends a contribution of key: one put of its page, no read. */
+  /** Appends a contribution of key that arrived in event-time order (no arrival lag). */
   void append(byte[] key, Contribution contribution) {
+    append(key, contribution, contribution.timestamp());
+  }
+
+  /**
+   * Appends a contribution of key: one put of its page, no read.
+   *
+   * @param streamTime the stream time when it arrived, its own event time included: a window that
+   *     had closed by then does not hold it ({@link #entries(byte[], long, long, long)})
+   */
+  void append(byte[] key, Contribution contribution, long streamTime) {
     long flushed = flushes.get();
     if (flushed != generation) {
       open.clear(); // the cache wrote: the open pages have reached the changelog
@@ -164,7 +174,8 @@ final class ContributorLog {
     int topicId = topicId(contribution.topic());
     int partition = contribution.partition();
     long offset = contribution.offset();
-    int restLength = ContributionSerde.entrySize(contribution);
+    long arrivalLag = Math.max(0, WindowSpec.minus(streamTime, time));
+    int restLength = ContributionSerde.entrySize(contribution, arrivalLag);
     Slot slot = new Slot(Bytes.wrap(key), bucket);
     Page page = open.get(slot);
     int entrySize = page == null ? 0 : entrySize(page, time - bucket, topicId, partition, offset);
@@ -198,7 +209,7 @@ final class ContributorLog {
       Varints.write(topicId, out);
     }
     Varints.write(restLength, out);
-    ContributionSerde.writeEntry(contribution, out);
+    ContributionSerde.writeEntry(contribution, arrivalLag, out);
     page.value = value;
     page.header = header;
     page.count = count;
@@ -248,6 +259,16 @@ final class ContributorLog {
    * offset) order, each message once.
    */
   Entries entries(byte[] key, long from, long to) {
+    return entries(key, from, to, Long.MAX_VALUE);
+  }
+
+  /**
+   * The contributions of key with event times in [from, to] that arrived while the stream time was
+   * before {@code closeTime}, in (event time, topic id, partition, offset) order, each message
+   * once: a window's contributors when its result is built after it closed (emission goes on in
+   * pieces), without the messages that arrived meanwhile for other windows of that time range.
+   */
+  Entries entries(byte[] key, long from, long to, long closeTime) {
     Entries entries = new Entries();
     if (from > to) {
       return entries;
@@ -257,7 +278,7 @@ final class ContributorLog {
         KeyValue<Bytes, byte[]> page = pages.next();
         PageReader reader = new PageReader(page);
         if (reader.overlaps(from, to)) {
-          entries.addPage(reader, from, to);
+          entries.addPage(reader, from, to, closeTime);
         }
       }
     }
@@ -420,6 +441,7 @@ final class ContributorLog {
     private int topicId = -1;
     private int restAt;
     private int restLength;
+    private long arrivalLag;
 
     private PageReader(KeyValue<Bytes, byte[]> page) {
       this.value = page.value;
@@ -482,6 +504,7 @@ final class ContributorLog {
           throw corrupt(null);
         }
         in.position(restAt + restLength);
+        arrivalLag = ContributionSerde.arrivalLag(value, restAt, restLength);
       } catch (BufferUnderflowException | IllegalArgumentException e) {
         throw corrupt(e);
       }
@@ -516,11 +539,13 @@ final class ContributorLog {
 
     private Entries() {}
 
-    private void addPage(PageReader page, long from, long to) {
+    private void addPage(PageReader page, long from, long to, long closeTime) {
       int index = pages.size();
       pages.add(page.value);
       while (page.next()) {
-        if (page.time < from || page.time > to) {
+        if (page.time < from
+            || page.time > to
+            || WindowSpec.plus(page.time, page.arrivalLag) >= closeTime) {
           continue;
         }
         if (size == times.length) {

@@ -183,7 +183,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     byte[] key = StateKeys.groupKey(record.key());
     boolean accepted = rule.assign(key, time, now, wallClock);
     if (accepted) {
-      log.append(key, contribution);
+      log.append(key, contribution, now);
       metrics.record(contribution.linked() ? Outcome.LINKED : Outcome.UNLINKED);
     }
     if (windows.takeRegistered()) {
@@ -345,7 +345,10 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
             end,
             windows.spanStart(windowKey, now),
             folds.open(groupKey, start, end));
-    try (ContributorLog.Entries contributors = log.entries(key, start, end - 1)) {
+    // Only what arrived before the window closed: its result may be built later (a piece at a
+    // time), after records that other windows of its time range still took.
+    try (ContributorLog.Entries contributors =
+        log.entries(key, start, end - 1, spec.closeTime(end))) {
       contributors.forEachRemaining(emission::add);
     }
     if (emission.count() == 0) {

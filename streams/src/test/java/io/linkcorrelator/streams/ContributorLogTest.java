@@ -54,6 +54,27 @@ class ContributorLogTest {
   }
 
   @Test
+  void aWindowReadsOnlyTheEntriesThatArrivedBeforeItClosed() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    log.append(KEY, contribution("orders", 0, 0, 100), 100); // in order
+    log.append(KEY, contribution("orders", 0, 1, 600), 600);
+    log.append(KEY, contribution("orders", 0, 2, 200), 600); // out of order: stream time 600
+    log.append(KEY, contribution("orders", 0, 3, 300), 1_400); // after [0, 500) closed at 1,000
+    flushes.incrementAndGet();
+    log.append(KEY, contribution("orders", 0, 4, 400), 999); // just before
+
+    try (ContributorLog.Entries entries = log.entries(KEY, 0, 499, 1_000)) {
+      List<Long> offsets = new ArrayList<>();
+      entries.forEachRemaining(c -> offsets.add(c.offset()));
+      assertThat(offsets).containsExactly(0L, 2L, 4L);
+    }
+    assertThat(offsets(log, KEY, 0, 499))
+        .as("without a close time")
+        .containsExactly(0L, 2L, 3L, 4L);
+  }
+
+  @Test
   void aPageTakesNoMoreEntriesPastItsByteCap() {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000_000);
@@ -221,7 +242,7 @@ class ContributorLogTest {
     for (int i = 1; i < 50; i++) {
       log.append(KEY, contribution("orders", 3, offset + i, 10 + i));
     }
-    int rest = ContributionSerde.entrySize(contribution("orders", 3, offset, 10));
+    int rest = ContributionSerde.entrySize(contribution("orders", 3, offset, 10), 0);
     // Each later entry: its time from the bucket start, the distance to the previous offset and the
     // rest's length (one byte each), then the rest; the header's varints keep their one byte each.
     assertThat(pages(store).get(0).value.length).isEqualTo(one + 49 * (3 + rest));
