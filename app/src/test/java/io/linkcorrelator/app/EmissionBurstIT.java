@@ -51,14 +51,13 @@ class EmissionBurstIT {
               "correlator.window.grace.ms=0",
               // Results wait for their spans however slow the backend: the wait is what is bounded.
               "correlator.export.flush.timeout.ms=60000",
-              // Kafka Streams' default under exactly-once is 10 s; shorter, so that a burst emitted
-              // in one piece (20 exports of 1.5 s) would outlast it many times over, while one
-              // piece (200 windows: one export, two when the span processor had started one)
-              // stays well within it.
+              // Kafka Streams' default under exactly-once is 10 s; shorter, so that a transaction
+              // held open across exports (three pieces of about 1,800 windows, each export 1.5 s)
+              // would outlast it, while a piece's export, which the thread does not wait for, with
+              // a commit after each piece, stays well within it.
               "producer.transaction.timeout.ms=6000");
       Map<String, String> env = AppTestKit.env(kafka, receiver, false);
-      env.put("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200");
-      env.put("OTEL_BSP_MAX_QUEUE_SIZE", "20000");
+      env.put("OTEL_BSP_MAX_QUEUE_SIZE", "20000"); // a piece's spans in one export batch
 
       try (KafkaProducer<String, byte[]> producer = AppTestKit.producer(kafka)) {
         for (int i = 0; i < WINDOWS; i++) {
