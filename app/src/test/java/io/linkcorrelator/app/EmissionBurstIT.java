@@ -52,7 +52,7 @@ class EmissionBurstIT {
               // Results wait for their spans however slow the backend: the wait is what is bounded.
               "correlator.export.flush.timeout.ms=60000",
               // Kafka Streams' default under exactly-once is 10 s; shorter, so that a transaction
-              // held open across exports (three pieces of about 1,800 windows, each export 1.5 s)
+              // held open across exports (seven pieces of about 650 windows, each export 1.5 s)
               // would outlast it, while a piece's export, which the thread does not wait for, with
               // a commit after each piece, stays well within it.
               "producer.transaction.timeout.ms=6000");

@@ -62,7 +62,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * A window's own work in a piece, counted in contributors: its spans, its result and its state
    * removed, beside its contributors' links.
    */
-  static final int WINDOW_WORK = 10;
+  static final int WINDOW_WORK = 30;
 
   private static final Duration CONTINUE_EVERY = Duration.ofMillis(100);
 
