@@ -8,13 +8,10 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -39,11 +36,8 @@ import org.slf4j.LoggerFactory;
  * <p>Kafka Streams' and its clients' metrics go out through OpenTelemetry ({@link
  * KafkaMetricsBridge}) with the correlator's own (the library's counters, {@link StoreGauges},
  * {@link DroppedSpans}); the batch span processor is gated by an {@link ExportQueue}, so a full
- * queue holds emission back instead of dropping spans; the processor's export batch is its whole
- * queue unless {@code otel.bsp.max.export.batch.size} is set, sent as concurrent requests bounded
- * by their links ({@link LinkBoundedRequests}), and an empty request at start opens the exporter's
- * connection; with {@code correlator.health.port} set, {@link HealthServer} answers liveness and
- * readiness probes.
+ * queue holds emission back instead of dropping spans; with {@code correlator.health.port} set,
+ * {@link HealthServer} answers liveness and readiness probes.
  *
  * <p>A stop (SIGTERM, Ctrl-C) closes Kafka Streams first, then flushes and closes the tracer
  * provider, so spans of windows emitted before the stop are exported. A stream thread that dies of
@@ -70,10 +64,6 @@ public final class CorrelatorApp implements AutoCloseable {
 
   /** The SDK's default {@code otel.bsp.max.queue.size}. */
   private static final int BSP_QUEUE_DEFAULT = 2048;
-
-  private static final String BSP_QUEUE = "otel.bsp.max.queue.size";
-
-  private static final String BSP_BATCH = "otel.bsp.max.export.batch.size";
 
   private static final Set<String> SAMPLING_EVERYTHING =
       Set.of("always_on", "parentbased_always_on");
@@ -219,52 +209,26 @@ public final class CorrelatorApp implements AutoCloseable {
             fromEnv.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
           }
         });
-    List<SpanExporter> exporters = new ArrayList<>();
-    OpenTelemetrySdk sdk =
-        AutoConfiguredOpenTelemetrySdk.builder()
-            // close() closes it after Kafka Streams: its own hook would shut it down while the
-            // stream thread may still emit a window, whose spans would then be no-ops.
-            .disableShutdownHook()
-            .addPropertiesSupplier(() -> defaults)
-            .addPropertiesCustomizer(properties -> fromEnv)
-            .addPropertiesCustomizer(CorrelatorApp::oneBatchPerQueue)
-            // One batch in requests bounded by their links, sent at once; each request tracked.
-            .addSpanExporterCustomizer(
-                (exporter, properties) -> {
-                  exporters.add(exporter);
-                  return new LinkBoundedRequests(exportQueue.tracking(exporter));
-                })
-            // The batch processor drops spans when its queue is full: the gate keeps it from
-            // filling.
-            .addSpanProcessorCustomizer(
-                (processor, properties) ->
-                    exportQueue.gated(processor, properties.getInt(BSP_QUEUE, BSP_QUEUE_DEFAULT)))
-            .addSamplerCustomizer(CorrelatorApp::sampleEverySpan)
-            .addTracerProviderCustomizer(
-                (builder, properties) -> {
-                  requireLinkLimit(properties, maxLinks);
-                  return builder.setIdGenerator(DeterministicIds.idGenerator());
-                })
-            .build()
-            .getOpenTelemetrySdk();
-    // An empty request now, while Kafka Streams starts: the exporter's connection and classes are
-    // ready when the first window's spans go out (else that export is 0.5-1 s late). No span.
-    exporters.forEach(exporter -> exporter.export(List.of()));
-    return sdk;
-  }
-
-  /**
-   * Unless {@code otel.bsp.max.export.batch.size} is set: the queue's size ({@code
-   * otel.bsp.max.queue.size}, default 2048), not the SDK's 512. The batch processor's flush, which
-   * results wait for, exports its queue in batches one after the other, each waiting for its
-   * response; one batch per flush is one round trip, sent as requests bounded by their links
-   * ({@link LinkBoundedRequests}).
-   */
-  static Map<String, String> oneBatchPerQueue(ConfigProperties properties) {
-    if (properties.getString(BSP_BATCH) != null) {
-      return Map.of();
-    }
-    return Map.of(BSP_BATCH, String.valueOf(properties.getInt(BSP_QUEUE, BSP_QUEUE_DEFAULT)));
+    return AutoConfiguredOpenTelemetrySdk.builder()
+        // close() closes it after Kafka Streams: its own hook would shut it down while the
+        // stream thread may still emit a window, whose spans would then be no-ops.
+        .disableShutdownHook()
+        .addPropertiesSupplier(() -> defaults)
+        .addPropertiesCustomizer(properties -> fromEnv)
+        .addSpanExporterCustomizer((exporter, properties) -> exportQueue.tracking(exporter))
+        // The batch processor drops spans when its queue is full: the gate keeps it from filling.
+        .addSpanProcessorCustomizer(
+            (processor, properties) ->
+                exportQueue.gated(
+                    processor, properties.getInt("otel.bsp.max.queue.size", BSP_QUEUE_DEFAULT)))
+        .addSamplerCustomizer(CorrelatorApp::sampleEverySpan)
+        .addTracerProviderCustomizer(
+            (builder, properties) -> {
+              requireLinkLimit(properties, maxLinks);
+              return builder.setIdGenerator(DeterministicIds.idGenerator());
+            })
+        .build()
+        .getOpenTelemetrySdk();
   }
 
   /**

@@ -52,12 +52,14 @@ class EmissionBurstIT {
               // Results wait for their spans however slow the backend: the wait is what is bounded.
               "correlator.export.flush.timeout.ms=60000",
               // Kafka Streams' default under exactly-once is 10 s; shorter, so that a transaction
-              // held open across exports (seven pieces of about 650 windows, each export 1.5 s)
-              // would outlast it, while a piece's export, which the thread does not wait for, with
-              // a commit after each piece, stays well within it.
+              // held open across the burst's exports (seven pieces of about 650 windows, four
+              // export batches of 200 spans, 1.5 s each) would outlast it, while each piece, whose
+              // export the thread does not wait for and whose results are committed before the
+              // next piece starts, stays well within it.
               "producer.transaction.timeout.ms=6000");
       Map<String, String> env = AppTestKit.env(kafka, receiver, false);
-      env.put("OTEL_BSP_MAX_QUEUE_SIZE", "20000"); // a piece's spans in one export batch
+      env.put("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200");
+      env.put("OTEL_BSP_MAX_QUEUE_SIZE", "20000");
 
       try (KafkaProducer<String, byte[]> producer = AppTestKit.producer(kafka)) {
         for (int i = 0; i < WINDOWS; i++) {
