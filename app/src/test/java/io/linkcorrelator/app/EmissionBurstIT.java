@@ -51,10 +51,11 @@ class EmissionBurstIT {
               "correlator.window.grace.ms=0",
               // Results wait for their spans however slow the backend: the wait is what is bounded.
               "correlator.export.flush.timeout.ms=60000",
-              // Kafka Streams' default under exactly-once is 10 s; shorter, so that a burst emitted
-              // in one piece (20 exports of 1.5 s) would outlast it many times over, while one
-              // piece (200 windows: one export, two when the span processor had started one)
-              // stays well within it.
+              // Kafka Streams' default under exactly-once is 10 s; shorter, so that a transaction
+              // held open across the burst's exports (seven pieces of about 650 windows, four
+              // export batches of 200 spans, 1.5 s each) would outlast it, while each piece, whose
+              // export the thread does not wait for and whose results are committed before the
+              // next piece starts, stays well within it.
               "producer.transaction.timeout.ms=6000");
       Map<String, String> env = AppTestKit.env(kafka, receiver, false);
       env.put("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200");

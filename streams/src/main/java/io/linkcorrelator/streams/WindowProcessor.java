@@ -32,24 +32,37 @@ import org.slf4j.LoggerFactory;
  * a window holds (the log's append is one cached put). When stream time reaches a window's close
  * time, its contributors are read back from the log's pages, in event-time order and each message
  * once, into a {@link WindowEmission}; the result is forwarded, and only then is the window's state
- * removed. Emission work per call is bounded ({@value #MAX_WINDOWS_PER_CALL} windows or {@value
- * #MAX_CONTRIBUTORS_PER_CALL} contributors, whole windows at a time, one export of their spans,
- * which the thread does not wait for: the piece's results are forwarded by a later call once it is
- * confirmed, see {@link SpanFlush}): what is left is continued by a punctuator, under exactly-once
- * only after the next commit, so no burst of closing windows can hold one call or one transaction
- * past {@code max.poll.interval.ms} or the transaction timeout. A piece also ends before a window
- * when the span processor's queue has no room for more spans ({@link ExportQueue}): emission waits
- * for exports rather than have spans dropped.
+ * removed.
+ *
+ * <p>Emission goes in <b>pieces</b>, bounded by their work: windows are taken, whole and in close
+ * order, while the piece's work — the contributors read and linked plus {@value #WINDOW_WORK} per
+ * window — is below {@value #WORK_PER_PIECE}, and while the span processor's queue has room for
+ * more spans ({@link ExportQueue}: emission waits for exports rather than have spans dropped). A
+ * piece's spans go out in one export, which the thread does not wait for: the piece's results are
+ * forwarded by a later call once it is confirmed ({@link SpanFlush}). Under exactly-once the next
+ * piece starts only once Kafka Streams has committed the task after the previous piece's results
+ * were forwarded (a commit the processor asks for then, seen through the contributor log's cache,
+ * {@link CacheFlushes.Commits}): one transaction holds at most one piece's results. Under
+ * at-least-once a piece starts as soon as the previous one is forwarded. What is left of a burst is
+ * continued by the next record or by a punctuator every {@code 100 ms}, so no burst of closing
+ * windows can hold one call or one transaction past {@code max.poll.interval.ms} or the transaction
+ * timeout.
  */
 final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WindowProcessor.class);
 
-  /** Contributors read back per call (windows are emitted whole, so one window may exceed it). */
-  static final int MAX_CONTRIBUTORS_PER_CALL = 20_000;
+  /**
+   * The work of one piece: contributors read back and linked, plus {@link #WINDOW_WORK} per window.
+   * Windows are emitted whole, so a piece's first window may exceed it.
+   */
+  static final int WORK_PER_PIECE = 20_000;
 
-  /** Windows emitted per call. */
-  static final int MAX_WINDOWS_PER_CALL = 200;
+  /**
+   * A window's own work in a piece, counted in contributors: its spans, its result and its state
+   * removed, beside its contributors' links.
+   */
+  static final int WINDOW_WORK = 30;
 
   private static final Duration CONTINUE_EVERY = Duration.ofMillis(100);
 
@@ -74,13 +87,26 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
   /** Wall-clock time at which a record last moved the stream time (or the task started). */
   private long advancedAt;
 
+  /** Under exactly-once, whether a piece waits for the commit of the previous one's results. */
+  private boolean commitBetweenPieces;
+
   /**
-   * Under exactly-once, the least wall-clock time between two emission pieces: the commit interval,
-   * so that Kafka Streams commits (ends the transaction) between them. Zero otherwise.
+   * Under exactly-once with the record cache off ({@code statestore.cache.max.bytes=0}), where the
+   * cache never shows a commit: the least wall-clock time between two pieces, the commit interval.
+   * Zero otherwise.
    */
   private long pauseMs;
 
   private long lastPieceEndMs = Long.MIN_VALUE;
+
+  /** The task's commits, seen through the contributor log's cache. */
+  private CacheFlushes.Commits commits;
+
+  /** The contributor log's (cached) store, which {@link #commits} marks. */
+  private KeyValueStore<Bytes, byte[]> logStore;
+
+  /** The commits seen when the last piece's results were forwarded; -1 when none is awaited. */
+  private long forwardedAtCommit = -1;
 
   /** The last piece emitted, its results held back until its spans are exported; or null. */
   private Piece<K, V> pending;
@@ -99,7 +125,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * @param repartitions whether a repartition precedes the step (stream time is the slowest
    *     upstream partition's)
    * @param stores the names of the step's stores
-   * @param flushes the writes of the stores' caches, per store and task
+   * @param flushes the writes of the stores' caches, per store and task, and the task's commits
    * @param inputTopics the input topics, when known (the contributor log's topic ids follow their
    *     order; else the order of first sight)
    * @param folds what a window's result is
@@ -133,9 +159,12 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     this.taskSpans = spans.forApplication(context.applicationId());
     KeyValueStore<Bytes, byte[]> state = context.getStateStore(stores.windows());
     StateKeys.refuseEarlierLayout(state, stores.windows());
+    this.logStore = context.getStateStore(stores.log());
+    this.commits = flushes.commitsOf(context.taskId());
+    this.forwardedAtCommit = -1;
     this.log =
         new ContributorLog(
-            context.getStateStore(stores.log()),
+            logStore,
             state,
             inputTopics,
             ContributorLog.bucketWidth(spec),
@@ -153,14 +182,39 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), state, advancedAt);
     this.latestSessionEnd = new StoredLong(state, StateKeys.LATEST_SESSION_END);
     this.rule = WindowRule.of(spec, windows, log, latestSessionEnd);
+    Object cacheBytes = streams.get(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG);
+    boolean cached = cacheBytes == null || Long.parseLong(cacheBytes.toString()) > 0;
+    this.commitBetweenPieces = exactlyOnce && cached;
     Object commitInterval = streams.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
     this.pauseMs =
-        !exactlyOnce ? 0 : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
+        !exactlyOnce || cached
+            ? 0
+            : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
     context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
   }
 
   @Override
   public void process(Record<String, Captured> record) {
+    commits.enter();
+    try {
+      take(record);
+    } finally {
+      leave();
+    }
+  }
+
+  /** Ends a call: puts the commit marker again if the call's own writes evicted it. */
+  private void leave() {
+    try {
+      if (commits.leave()) {
+        logStore.put(CacheFlushes.COMMIT_MARKER, CacheFlushes.MARKED);
+      }
+    } finally {
+      commits.left();
+    }
+  }
+
+  private void take(Record<String, Captured> record) {
     windows.settle(rule);
     long wallClock = context.currentSystemTimeMs();
     long before = streamTime.current();
@@ -216,6 +270,15 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * stream time moving to the latest close time among them (so none can open again).
    */
   private void onWallClock(long wallClock) {
+    commits.enter();
+    try {
+      tick(wallClock);
+    } finally {
+      leave();
+    }
+  }
+
+  private void tick(long wallClock) {
     windows.settle(rule);
     streamTime.tick(wallClock); // not a record: the idle-closing clock goes on
     long idleCloseMs = options.windowIdleCloseMs();
@@ -248,24 +311,23 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     if (!windows.anyDue(now)) {
       return Long.MIN_VALUE;
     }
-    long wallClock = context.currentSystemTimeMs();
-    if (lastPieceEndMs != Long.MIN_VALUE && wallClock - lastPieceEndMs < pauseMs) {
-      return Long.MIN_VALUE; // the punctuator goes on after the next commit
+    if (!previousPieceCommitted()) {
+      return Long.MIN_VALUE; // the next call after the commit goes on
     }
     streamTime.checkpoint();
     List<Bytes> done = new ArrayList<>();
     List<Record<K, V>> results = new ArrayList<>();
-    long contributors = 0;
+    long work = 0;
     Bytes windowKey;
-    while (done.size() < MAX_WINDOWS_PER_CALL
-        && contributors < MAX_CONTRIBUTORS_PER_CALL
+    while (work < WORK_PER_PIECE
         && exportRoom.getAsBoolean() // else the spans would wait: the punctuator goes on later
         && (windowKey = nextDue(now, done)) != null) {
       done.add(windowKey);
+      work += WINDOW_WORK;
       try {
         Finished<K, V> finished = emit(windowKey);
         if (finished != null) {
-          contributors += finished.count();
+          work += finished.count();
           results.add(result(finished));
         }
       } catch (RuntimeException e) {
@@ -308,6 +370,14 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
       windows.emitted(emitted, rule);
     }
     pending = null;
+    if (commitBetweenPieces) {
+      // The next piece waits for the commit of these results, asked for now rather than at the
+      // commit interval; the marker makes that commit visible in the log's store.
+      forwardedAtCommit = commits.count();
+      commits.mark();
+      logStore.put(CacheFlushes.COMMIT_MARKER, CacheFlushes.MARKED);
+      context.commit();
+    }
     lastPieceEndMs = context.currentSystemTimeMs();
     return true;
   }
@@ -318,6 +388,22 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     if (windows != null) {
       windows.settleAll(rule);
     }
+  }
+
+  /**
+   * Whether a new piece may start: under exactly-once only once Kafka Streams has committed the
+   * previous piece's results (with the record cache off: once a commit interval has passed since
+   * they were forwarded); always otherwise.
+   */
+  private boolean previousPieceCommitted() {
+    if (forwardedAtCommit >= 0) {
+      if (commits.count() == forwardedAtCommit) {
+        return false;
+      }
+      forwardedAtCommit = -1;
+    }
+    return lastPieceEndMs == Long.MIN_VALUE
+        || context.currentSystemTimeMs() - lastPieceEndMs >= pauseMs;
   }
 
   /** The next due window not yet taken in this call. */

@@ -10,10 +10,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
@@ -32,22 +34,61 @@ class EmissionTest {
     return WindowSpec.tumbling(Duration.ofSeconds(10), Duration.ZERO);
   }
 
+  /** Windows of one contributor each that one piece takes: its work reaches the bound. */
+  private static final int WINDOWS_PER_PIECE =
+      (WindowProcessor.WORK_PER_PIECE + WindowProcessor.WINDOW_WORK)
+          / (1 + WindowProcessor.WINDOW_WORK);
+
   @Test
-  void aBurstOfClosingWindowsIsEmittedInBoundedPiecesContinuedByThePunctuator() {
-    int windows = 2 * WindowProcessor.MAX_WINDOWS_PER_CALL + 50;
-    try (LinkedHarness harness = new LinkedHarness(window(), stateDir)) {
+  void aBurstOfClosingWindowsIsEmittedInPiecesBoundedByTheirWorkContinuedByThePunctuator() {
+    assertBurstInPieces(new Properties());
+  }
+
+  @Test
+  void underExactlyOnceABurstIsEmittedInPiecesEachAfterTheCommitOfThePreviousOne() {
+    Properties settings = new Properties();
+    settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    assertBurstInPieces(settings);
+  }
+
+  @Test
+  void underExactlyOnceWithATinyRecordCacheThePiecesStillFollowTheCommits() {
+    Properties settings = new Properties();
+    settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    settings.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 2_048); // evicts all the time
+    assertBurstInPieces(settings);
+  }
+
+  @Test
+  void underExactlyOnceWithoutARecordCacheAPieceFollowsACommitIntervalAfterTheLast() {
+    Properties settings = new Properties();
+    settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    settings.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    assertBurstInPieces(settings);
+  }
+
+  /**
+   * A burst of windows of one contributor each: the first piece is the windows whose work reaches
+   * {@link WindowProcessor#WORK_PER_PIECE}, the rest follow piece by piece from the punctuator (the
+   * driver commits after every call), each window once.
+   */
+  private void assertBurstInPieces(Properties settings) {
+    int windows = 2 * WINDOWS_PER_PIECE + 50;
+    try (LinkedHarness harness = new LinkedHarness(window(), stateDir, settings)) {
       for (int i = 0; i < windows; i++) {
         harness.send("key-" + i, T0 + 1, traced(i));
       }
-      harness.send("closer", T0 + 60_000, traced(9_999));
+      harness.send("closer", T0 + 60_000, traced(99_999));
       List<TestRecord<String, Long>> results = new ArrayList<>(harness.results());
-      assertThat(results).as("one piece per call").hasSize(WindowProcessor.MAX_WINDOWS_PER_CALL);
+      assertThat(results).as("one piece per call").hasSize(WINDOWS_PER_PIECE);
 
-      harness.driver.advanceWallClockTime(Duration.ofSeconds(1));
+      harness.driver.advanceWallClockTime(Duration.ofMillis(100));
       results.addAll(harness.results());
-      assertThat(results).hasSize(2 * WindowProcessor.MAX_WINDOWS_PER_CALL);
-      harness.driver.advanceWallClockTime(Duration.ofSeconds(1));
-      harness.driver.advanceWallClockTime(Duration.ofSeconds(1));
+      assertThat(results).as("the next piece").hasSize(2 * WINDOWS_PER_PIECE);
+      harness.driver.advanceWallClockTime(Duration.ofMillis(100));
+      results.addAll(harness.results());
+      harness.driver.advanceWallClockTime(Duration.ofMillis(100));
       results.addAll(harness.results());
 
       Map<String, Long> perKey =
