@@ -27,9 +27,9 @@ import org.apache.kafka.streams.kstream.Windowed;
 
 /**
  * Kafka Streams' own DSL as the oracle for window semantics, shared by the differential tests
- * ({@link DslDifferentialTest} on TopologyTestDriver, {@link BrokerDifferentialIT} on the embedded
- * broker): the DSL's windowed aggregation of each record's id, the final state of every window it
- * reports, and the comparison of those windows and late records with the correlator's.
+ * ({@link DslDifferentialTest} on TopologyTestDriver; a test on the embedded broker can reuse it):
+ * the DSL's windowed aggregation of each record's id, the final state of every window it reports,
+ * and the comparison of those windows and late records with the correlator's.
  *
  * <p>The oracle is the final state of each window of the uncached aggregation (its last update, or
  * gone when a tombstone removed it: a session merged into a larger one), not {@code
