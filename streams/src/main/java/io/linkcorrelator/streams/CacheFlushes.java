@@ -37,23 +37,10 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * depend on the count for correctness: a count that changes too often only makes more, smaller
  * pages. The window state does: a change means that every write made before it has reached the
  * changelog (a cache writes all of its store's dirty entries at once, on commit and on eviction).
- *
- * <p>It also sees the task's commits ({@link Commits}): the write count cannot, since the cache
- * also writes when it evicts, which happens inside a put, without a commit.
  */
 final class CacheFlushes {
 
-  /**
-   * The key of the commit marker: empty, so it sorts before every key of the log (each starts with
-   * its group key's length) and no range of the log ever holds it.
-   */
-  static final Bytes COMMIT_MARKER = Bytes.wrap(new byte[0]);
-
-  /** The commit marker's value. */
-  static final byte[] MARKED = new byte[0];
-
   private final Map<StoreOfTask, AtomicLong> counts = new ConcurrentHashMap<>();
-  private final Map<TaskId, Commits> commits = new ConcurrentHashMap<>();
 
   private record StoreOfTask(String store, TaskId task) {}
 
@@ -63,85 +50,6 @@ final class CacheFlushes {
    */
   AtomicLong of(String store, TaskId task) {
     return counts.computeIfAbsent(new StoreOfTask(store, task), key -> new AtomicLong());
-  }
-
-  /** The commits of a task's store; the same object for the store and the processor. */
-  Commits commitsOf(TaskId task) {
-    return commits.computeIfAbsent(task, t -> new Commits());
-  }
-
-  /**
-   * The commits of one task, as its cached store sees them. Kafka Streams commits a task by first
-   * flushing its record caches ({@code prepareCommit}: every dirty entry is written to the store
-   * below the cache, and so to the changelog), then committing the transaction (under exactly-once)
-   * or the offsets, all on the stream thread with no record processed in between. The only other
-   * time the cache writes to the store is an eviction, and the cache evicts only from the cache
-   * being written to, inside that put: inside a call of the processor that owns the store. So a
-   * write that reaches the store while the processor is outside its calls ({@link #enter}/{@link
-   * #leave}) is a commit's flush, and by the time the processor's next call runs the commit is done
-   * (or it failed, and the task is revived and initialized again). A flush writes only dirty
-   * entries, so the processor {@link #mark marks} the cache first: a put of {@link #COMMIT_MARKER},
-   * which the next commit writes whatever else is dirty. Were the marker evicted inside a call, the
-   * processor puts it again at the end of that call ({@link #leave}).
-   *
-   * <p>The one other writer outside calls is Kafka Streams resizing the thread caches when a stream
-   * thread is added or removed, which evicts: then one piece may start without a commit before it
-   * (its transaction holds two pieces), nothing worse.
-   *
-   * <p>A task runs on one stream thread at a time; the fields are volatile for its moves between
-   * threads.
-   */
-  static final class Commits {
-    private volatile long count;
-    private volatile boolean inCall;
-    private volatile boolean marked;
-    private volatile boolean markerEvicted;
-
-    /** The commits seen so far; a change means a commit happened in between. */
-    long count() {
-      return count;
-    }
-
-    /** The processor's call starts: writes from now on are the processor's own (or evictions). */
-    void enter() {
-      inCall = true;
-    }
-
-    /**
-     * The processor's call ends.
-     *
-     * @return whether the processor is to put the marker again, inside the call, before it ends:
-     *     the call evicted it while a commit is awaited
-     */
-    boolean leave() {
-      boolean again = markerEvicted;
-      markerEvicted = false;
-      return again;
-    }
-
-    /** After {@link #leave}'s marker, if any: writes from now on are a commit's. */
-    void left() {
-      inCall = false;
-    }
-
-    /**
-     * The processor is about to put the {@link #COMMIT_MARKER} into the cached store (inside a
-     * call), so that the next commit writes something to the store below the cache.
-     */
-    void mark() {
-      marked = true;
-      markerEvicted = false;
-    }
-
-    /** A write reached the store below the cache. */
-    void written(Bytes key) {
-      if (!inCall) {
-        count++; // only the stream thread of the task writes: no lost update
-        marked = false;
-      } else if (marked && COMMIT_MARKER.equals(key)) {
-        markerEvicted = true;
-      }
-    }
   }
 
   /** The stores of {@code inner}, counting what reaches them. */
@@ -164,14 +72,10 @@ final class CacheFlushes {
     };
   }
 
-  /**
-   * Delegates every method to the inner store; counts the writes, flushes and commits, and tells
-   * the task's {@link Commits} of every write.
-   */
+  /** Delegates every method to the inner store; counts the writes, flushes and commits. */
   private final class Counting implements KeyValueStore<Bytes, byte[]> {
     private final KeyValueStore<Bytes, byte[]> inner;
     private AtomicLong count = new AtomicLong(); // until init names the task
-    private Commits commits = new Commits();
 
     private Counting(KeyValueStore<Bytes, byte[]> inner) {
       this.inner = inner;
@@ -180,37 +84,30 @@ final class CacheFlushes {
     @Override
     public void init(StateStoreContext context, StateStore root) {
       count = of(inner.name(), context.taskId());
-      commits = commitsOf(context.taskId());
       inner.init(context, root);
     }
 
     @Override
     public void put(Bytes key, byte[] value) {
       count.incrementAndGet();
-      commits.written(key);
       inner.put(key, value);
     }
 
     @Override
     public byte[] putIfAbsent(Bytes key, byte[] value) {
       count.incrementAndGet();
-      commits.written(key);
       return inner.putIfAbsent(key, value);
     }
 
     @Override
     public void putAll(List<KeyValue<Bytes, byte[]>> entries) {
       count.incrementAndGet();
-      for (KeyValue<Bytes, byte[]> entry : entries) {
-        commits.written(entry.key);
-      }
       inner.putAll(entries);
     }
 
     @Override
     public byte[] delete(Bytes key) {
       count.incrementAndGet();
-      commits.written(key);
       return inner.delete(key);
     }
 

@@ -39,14 +39,12 @@ import org.slf4j.LoggerFactory;
  * window — is below {@value #WORK_PER_PIECE}, and while the span processor's queue has room for
  * more spans ({@link ExportQueue}: emission waits for exports rather than have spans dropped). A
  * piece's spans go out in one export, which the thread does not wait for: the piece's results are
- * forwarded by a later call once it is confirmed ({@link SpanFlush}). Under exactly-once the next
- * piece starts only once Kafka Streams has committed the task after the previous piece's results
- * were forwarded (a commit the processor asks for then, seen through the contributor log's cache,
- * {@link CacheFlushes.Commits}): one transaction holds at most one piece's results. Under
- * at-least-once a piece starts as soon as the previous one is forwarded. What is left of a burst is
- * continued by the next record or by a punctuator every {@code 100 ms}, so no burst of closing
- * windows can hold one call or one transaction past {@code max.poll.interval.ms} or the transaction
- * timeout.
+ * forwarded by a later call once it is confirmed ({@link SpanFlush}), and the next piece starts
+ * only after that: one piece at a time, one at most per call. What is left of a burst is continued
+ * by the next record or by a punctuator every {@code 100 ms}. So no call does more than one piece's
+ * work and no call waits for an export: Kafka Streams commits between calls at its commit interval
+ * as usual, and no burst of closing windows can hold a call or a transaction past {@code
+ * max.poll.interval.ms} or the transaction timeout.
  */
 final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 
@@ -86,27 +84,6 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
 
   /** Wall-clock time at which a record last moved the stream time (or the task started). */
   private long advancedAt;
-
-  /** Under exactly-once, whether a piece waits for the commit of the previous one's results. */
-  private boolean commitBetweenPieces;
-
-  /**
-   * Under exactly-once with the record cache off ({@code statestore.cache.max.bytes=0}), where the
-   * cache never shows a commit: the least wall-clock time between two pieces, the commit interval.
-   * Zero otherwise.
-   */
-  private long pauseMs;
-
-  private long lastPieceEndMs = Long.MIN_VALUE;
-
-  /** The task's commits, seen through the contributor log's cache. */
-  private CacheFlushes.Commits commits;
-
-  /** The contributor log's (cached) store, which {@link #commits} marks. */
-  private KeyValueStore<Bytes, byte[]> logStore;
-
-  /** The commits seen when the last piece's results were forwarded; -1 when none is awaited. */
-  private long forwardedAtCommit = -1;
 
   /** The last piece emitted, its results held back until its spans are exported; or null. */
   private Piece<K, V> pending;
@@ -159,12 +136,9 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     this.taskSpans = spans.forApplication(context.applicationId());
     KeyValueStore<Bytes, byte[]> state = context.getStateStore(stores.windows());
     StateKeys.refuseEarlierLayout(state, stores.windows());
-    this.logStore = context.getStateStore(stores.log());
-    this.commits = flushes.commitsOf(context.taskId());
-    this.forwardedAtCommit = -1;
     this.log =
         new ContributorLog(
-            logStore,
+            context.getStateStore(stores.log()),
             state,
             inputTopics,
             ContributorLog.bucketWidth(spec),
@@ -182,39 +156,11 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), state, advancedAt);
     this.latestSessionEnd = new StoredLong(state, StateKeys.LATEST_SESSION_END);
     this.rule = WindowRule.of(spec, windows, log, latestSessionEnd);
-    Object cacheBytes = streams.get(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG);
-    boolean cached = cacheBytes == null || Long.parseLong(cacheBytes.toString()) > 0;
-    this.commitBetweenPieces = exactlyOnce && cached;
-    Object commitInterval = streams.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG);
-    this.pauseMs =
-        !exactlyOnce || cached
-            ? 0
-            : commitInterval == null ? 100 : Long.parseLong(commitInterval.toString());
     context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
   }
 
   @Override
   public void process(Record<String, Captured> record) {
-    commits.enter();
-    try {
-      take(record);
-    } finally {
-      leave();
-    }
-  }
-
-  /** Ends a call: puts the commit marker again if the call's own writes evicted it. */
-  private void leave() {
-    try {
-      if (commits.leave()) {
-        logStore.put(CacheFlushes.COMMIT_MARKER, CacheFlushes.MARKED);
-      }
-    } finally {
-      commits.left();
-    }
-  }
-
-  private void take(Record<String, Captured> record) {
     windows.settle(rule);
     long wallClock = context.currentSystemTimeMs();
     long before = streamTime.current();
@@ -270,15 +216,6 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
    * stream time moving to the latest close time among them (so none can open again).
    */
   private void onWallClock(long wallClock) {
-    commits.enter();
-    try {
-      tick(wallClock);
-    } finally {
-      leave();
-    }
-  }
-
-  private void tick(long wallClock) {
     windows.settle(rule);
     streamTime.tick(wallClock); // not a record: the idle-closing clock goes on
     long idleCloseMs = options.windowIdleCloseMs();
@@ -310,9 +247,6 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     }
     if (!windows.anyDue(now)) {
       return Long.MIN_VALUE;
-    }
-    if (!previousPieceCommitted()) {
-      return Long.MIN_VALUE; // the next call after the commit goes on
     }
     streamTime.checkpoint();
     List<Bytes> done = new ArrayList<>();
@@ -370,15 +304,6 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
       windows.emitted(emitted, rule);
     }
     pending = null;
-    if (commitBetweenPieces) {
-      // The next piece waits for the commit of these results, asked for now rather than at the
-      // commit interval; the marker makes that commit visible in the log's store.
-      forwardedAtCommit = commits.count();
-      commits.mark();
-      logStore.put(CacheFlushes.COMMIT_MARKER, CacheFlushes.MARKED);
-      context.commit();
-    }
-    lastPieceEndMs = context.currentSystemTimeMs();
     return true;
   }
 
@@ -388,22 +313,6 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     if (windows != null) {
       windows.settleAll(rule);
     }
-  }
-
-  /**
-   * Whether a new piece may start: under exactly-once only once Kafka Streams has committed the
-   * previous piece's results (with the record cache off: once a commit interval has passed since
-   * they were forwarded); always otherwise.
-   */
-  private boolean previousPieceCommitted() {
-    if (forwardedAtCommit >= 0) {
-      if (commits.count() == forwardedAtCommit) {
-        return false;
-      }
-      forwardedAtCommit = -1;
-    }
-    return lastPieceEndMs == Long.MIN_VALUE
-        || context.currentSystemTimeMs() - lastPieceEndMs >= pauseMs;
   }
 
   /** The next due window not yet taken in this call. */

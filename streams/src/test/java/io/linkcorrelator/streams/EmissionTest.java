@@ -41,31 +41,17 @@ class EmissionTest {
 
   @Test
   void aBurstOfClosingWindowsIsEmittedInPiecesBoundedByTheirWorkContinuedByThePunctuator() {
-    assertBurstInPieces(new Properties());
+    assertBurstInPieces(new Properties(), stateDir);
   }
 
   @Test
-  void underExactlyOnceABurstIsEmittedInPiecesEachAfterTheCommitOfThePreviousOne() {
-    Properties settings = new Properties();
-    settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    assertBurstInPieces(settings);
-  }
-
-  @Test
-  void underExactlyOnceWithATinyRecordCacheThePiecesStillFollowTheCommits() {
-    Properties settings = new Properties();
-    settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    settings.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 2_048); // evicts all the time
-    assertBurstInPieces(settings);
-  }
-
-  @Test
-  void underExactlyOnceWithoutARecordCacheAPieceFollowsACommitIntervalAfterTheLast() {
-    Properties settings = new Properties();
-    settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    settings.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-    settings.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-    assertBurstInPieces(settings);
+  void underExactlyOnceABurstIsEmittedInTheSamePiecesWithOrWithoutTheRecordCache() {
+    for (int cacheBytes : new int[] {10 * 1024 * 1024, 2_048, 0}) {
+      Properties settings = new Properties();
+      settings.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+      settings.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, cacheBytes);
+      assertBurstInPieces(settings, stateDir.resolve("cache-" + cacheBytes));
+    }
   }
 
   /**
@@ -73,9 +59,9 @@ class EmissionTest {
    * {@link WindowProcessor#WORK_PER_PIECE}, the rest follow piece by piece from the punctuator (the
    * driver commits after every call), each window once.
    */
-  private void assertBurstInPieces(Properties settings) {
+  private void assertBurstInPieces(Properties settings, Path dir) {
     int windows = 2 * WINDOWS_PER_PIECE + 50;
-    try (LinkedHarness harness = new LinkedHarness(window(), stateDir, settings)) {
+    try (LinkedHarness harness = new LinkedHarness(window(), dir, settings)) {
       for (int i = 0; i < windows; i++) {
         harness.send("key-" + i, T0 + 1, traced(i));
       }
