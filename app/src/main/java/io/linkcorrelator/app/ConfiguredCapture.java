@@ -70,7 +70,8 @@ final class ConfiguredCapture implements Processor<byte[], byte[], String, Field
     if (key == null) {
       throw invalid("invalid_key", "no group key (" + describeMissingKey() + ")");
     }
-    context.forward(record.withKey(key).withValue(FieldValue.of(fields.aggregate())));
+    context.forward( // one copy of the record and its headers, not one per with*
+        new Record<>(key, FieldValue.of(fields.aggregate()), record.timestamp(), record.headers()));
   }
 
   private String groupKey(Record<byte[], byte[]> record, ValueFields.Fields fields) {

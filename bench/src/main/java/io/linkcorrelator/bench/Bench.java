@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * ./mvnw -B -q package -DskipTests &amp;&amp; java -jar bench/target/link-correlator-bench.jar
  * options: --records N (200000) --sizes 10,1000,100000 (none skips the driver table)
  *          --iterations 3 --time-limit-seconds 20
- *          --e2e-records 200000 (0 skips the end-to-end table) --e2e-sizes 10,100,1000
+ *          --e2e-records 500000 (0 skips the end-to-end table) --e2e-sizes 10,100,1000
  *          --e2e-iterations 3 --correlator-jar app/target/link-correlator.jar
  * </pre>
  */
@@ -54,7 +54,7 @@ public final class Bench {
     int iterations = Integer.parseInt(options.getOrDefault("iterations", "3"));
     long limit =
         TimeUnit.SECONDS.toNanos(Long.parseLong(options.getOrDefault("time-limit-seconds", "20")));
-    int e2eRecords = Integer.parseInt(options.getOrDefault("e2e-records", "200000"));
+    int e2eRecords = Integer.parseInt(options.getOrDefault("e2e-records", "500000"));
     int e2eIterations = Integer.parseInt(options.getOrDefault("e2e-iterations", "3"));
     List<Integer> e2eSizes = sizes(options.getOrDefault("e2e-sizes", "10,100,1000"));
     Path correlatorJar =

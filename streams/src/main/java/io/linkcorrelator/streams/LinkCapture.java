@@ -216,14 +216,15 @@ final class LinkCapture<K, V> implements Processor<K, V, String, Captured> {
     // Headers stay with the record within the task (a late record's dead letter keeps them), but
     // are not copied into the repartition topic: the contribution already holds the contexts.
     if (!repartitions) {
-      context.forward(record.withKey(grouped.key()).withValue(contribution));
+      // One copy of the record (each with* copies its headers).
+      context.forward(
+          new Record<String, Captured>(
+              grouped.key(), contribution, record.timestamp(), record.headers()));
       return;
     }
     context.forward(
-        record
-            .withKey(grouped.key())
-            .withValue((Captured) contribution)
-            .withHeaders(new RecordHeaders()));
+        new Record<String, Captured>(
+            grouped.key(), contribution, record.timestamp(), new RecordHeaders()));
     SourceProgress partition = source(source.topic(), source.partition());
     partition.eventTime = Math.max(partition.eventTime, record.timestamp());
     long now = context.currentSystemTimeMs();
