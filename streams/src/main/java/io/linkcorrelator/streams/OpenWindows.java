@@ -15,7 +15,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The open windows: each (group key, window) with the wall-clock time it took its first record (the
- * aggregate span's start), kept in the window state {@code <name>-windows} (see {@link StateKeys});
+ * aggregate span's start) and, for a session that reaches back over older sessions, the bound of
+ * their entries ({@link SessionWindowRule}), kept in the window state {@code <name>-windows} (see
+ * {@link StateKeys});
  * and the close index, the same windows ordered by the stream time at which they close, kept here
  * in memory and built from the store when the task starts (one scan per task start, which restoring
  * the store costs anyway). A window stays until its result has been forwarded.
@@ -96,13 +98,31 @@ final class OpenWindows {
    * @return whether the window is open (newly registered or already known)
    */
   boolean register(byte[] key, long start, long end, long streamTime, long spanStart) {
+    return register(key, start, end, streamTime, spanStart, Long.MIN_VALUE);
+  }
+
+  /**
+   * Makes the window [start, end) of key known, unless it has closed at {@code streamTime}; a
+   * window already known keeps what it has.
+   *
+   * @param olderUntil for a session, the bound of the older sessions' entries it excludes ({@link
+   *     SessionWindowRule}), stored with it (8 bytes more); {@link Long#MIN_VALUE}: none
+   * @return whether the window is open (newly registered or already known)
+   */
+  boolean register(
+      byte[] key, long start, long end, long streamTime, long spanStart, long olderUntil) {
     long closeTime = spec.closeTime(end);
     if (closeTime <= streamTime) {
       return false;
     }
     Bytes windowKey = StateKeys.window(key, start, end);
     if (due.add(new Due(closeTime, windowKey))) {
-      state.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
+      ByteBuffer value = ByteBuffer.allocate(olderUntil == Long.MIN_VALUE ? 8 : 16);
+      value.putLong(spanStart);
+      if (olderUntil != Long.MIN_VALUE) {
+        value.putLong(olderUntil);
+      }
+      state.put(windowKey, value.array());
       registeredSinceAsked = true;
     }
     return true;
@@ -112,6 +132,15 @@ final class OpenWindows {
   long spanStart(Bytes windowKey, long fallback) {
     byte[] value = state.get(windowKey);
     return value == null ? fallback : ByteBuffer.wrap(value).getLong();
+  }
+
+  /**
+   * The bound of the older sessions' entries that the session excludes, as registered; {@link
+   * Long#MIN_VALUE} when none (or the window is unknown).
+   */
+  long olderUntil(Bytes windowKey) {
+    byte[] value = state.get(windowKey);
+    return value == null || value.length < 16 ? Long.MIN_VALUE : ByteBuffer.wrap(value).getLong(8);
   }
 
   /** Forgets a window that was merged into another (a session): no result of its own. */
@@ -217,14 +246,19 @@ final class OpenWindows {
     return false;
   }
 
-  /** The open window of key with the latest start at or before {@code toStart}, or null. */
-  Bytes lastStartingBy(byte[] key, long toStart) {
+  /**
+   * The open window of key with the latest start at or before {@code toStart} among those ending
+   * after {@code endsAfter} (exclusive ends), or null. The others passed over on the way are
+   * sessions no longer merged, each waiting for its close or its emission ({@link
+   * SessionWindowRule}).
+   */
+  Bytes lastStartingBy(byte[] key, long toStart, long endsAfter) {
     try (KeyValueIterator<Bytes, byte[]> earlier =
         state.reverseRange(
             StateKeys.windowFrom(key, Long.MIN_VALUE), StateKeys.windowTo(key, toStart))) {
       while (earlier.hasNext()) {
         KeyValue<Bytes, byte[]> window = earlier.next();
-        if (!emitted.contains(window.key)) {
+        if (!emitted.contains(window.key) && StateKeys.windowEnd(window.key) > endsAfter) {
           return window.key;
         }
       }
