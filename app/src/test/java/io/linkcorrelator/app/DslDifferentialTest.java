@@ -153,13 +153,7 @@ class DslDifferentialTest {
             "a session no longer merged inside a later one does not hide that one from a merge",
             // [100, 200] lies inside [90, 650]; 700 must merge with [90, 650] across it
             List.of(
-                k0(1, 100),
-                k0(2, 200),
-                k1(3, 700),
-                k0(4, 650),
-                k0(5, 150),
-                k0(6, 90),
-                k0(7, 700))),
+                k0(1, 100), k0(2, 200), k1(3, 700), k0(4, 650), k0(5, 150), k0(6, 90), k0(7, 700))),
         Arguments.of(
             "a record at the horizon starts a session of its own beside one ending there",
             // [0, 100] is no longer merged at stream time 600, and a record at 100 is not late

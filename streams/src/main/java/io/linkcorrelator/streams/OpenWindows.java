@@ -17,10 +17,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The open windows: each (group key, window) with the wall-clock time it took its first record (the
  * aggregate span's start) and, for a session that reaches back over older sessions, the bound of
  * their entries ({@link SessionWindowRule}), kept in the window state {@code <name>-windows} (see
- * {@link StateKeys});
- * and the close index, the same windows ordered by the stream time at which they close, kept here
- * in memory and built from the store when the task starts (one scan per task start, which restoring
- * the store costs anyway). A window stays until its result has been forwarded.
+ * {@link StateKeys}); and the close index, the same windows ordered by the stream time at which
+ * they close, kept here in memory and built from the store when the task starts (one scan per task
+ * start, which restoring the store costs anyway). A window stays until its result has been
+ * forwarded.
  *
  * <p>Removing an emitted window: under exactly-once at once (a transaction's changelog records are
  * restored all or none). Under at-least-once a commit's flush can be cut by a crash, and the record

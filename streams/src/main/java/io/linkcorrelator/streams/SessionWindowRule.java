@@ -28,20 +28,21 @@ import org.apache.kafka.common.utils.Bytes;
  *
  * <ul>
  *   <li>A session {@code [s, e]} (inclusive) is merged as long as stream time is below {@code v = e
- *       + gap + grace}: its entries arrived before {@code v}; at {@code v} only those at the horizon
- *       that started it, when it is a single millisecond ({@code [e, e]}, started again). Entries of
- *       its range that arrived at or after {@code v} are a later session's.
+ *       + gap + grace}: its entries arrived before {@code v}; at {@code v} only those at the
+ *       horizon that started it, when it is a single millisecond ({@code [e, e]}, started again).
+ *       Entries of its range that arrived at or after {@code v} are a later session's.
  *   <li>A session that reaches back over older sessions no longer merged excludes their entries by
  *       one bound {@code x}, stored with it ({@link OpenWindows#register(byte[], long, long, long,
  *       long, long)}): the entries at or before {@code x} that arrived before {@code x + gap +
- *       grace} (or at it, at the horizon, unless the session is a single millisecond). When a record
- *       at {@code t <= h} reaches back below the first session it merges with (start {@code s1}),
- *       {@code x} is {@code min(s1 - 1, h)}, or the largest {@code x} of the sessions it merges,
- *       whichever is larger. Every older session it reaches over ends at or before {@code x} and so
- *       took its last entry before {@code x + gap + grace}; every entry of the new session at or
- *       before {@code x} arrived with or after the record, at stream time {@code h + gap + grace}
- *       or later, and any that came at that very stream time joined it (they are not at the
- *       horizon). Merging never rewrites entries: a record costs the same few store operations.
+ *       grace} (or at it, at the horizon, unless the session is a single millisecond). When a
+ *       record at {@code t <= h} reaches back below the first session it merges with (start {@code
+ *       s1}), {@code x} is {@code min(s1 - 1, h)}, or the largest {@code x} of the sessions it
+ *       merges, whichever is larger. Every older session it reaches over ends at or before {@code
+ *       x} and so took its last entry before {@code x + gap + grace}; every entry of the new
+ *       session at or before {@code x} arrived with or after the record, at stream time {@code h +
+ *       gap + grace} or later, and any that came at that very stream time joined it (they are not
+ *       at the horizon). Merging never rewrites entries: a record costs the same few store
+ *       operations.
  * </ul>
  *
  * Sessions no longer merged stay registered until emitted, and can lie inside a later session's

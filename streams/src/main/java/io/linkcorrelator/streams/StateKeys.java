@@ -158,9 +158,7 @@ final class StateKeys {
     }
   }
 
-  /**
-   * The key of a number kept under one byte ({@link #STREAM_TIME}).
-   */
+  /** The key of a number kept under one byte ({@link #STREAM_TIME}). */
   static Bytes single(byte kind) {
     return Bytes.wrap(new byte[] {kind});
   }

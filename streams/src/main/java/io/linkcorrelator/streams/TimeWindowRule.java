@@ -30,7 +30,10 @@ final class TimeWindowRule implements WindowRule {
     while (true) {
       open |= windows.register(key, start, WindowSpec.plus(start, size), streamTime, now);
       if (start > time - advance) {
-        return open ? Assigned.OPEN : Assigned.LATE; // the next start would be past time (written so that it cannot overflow)
+        return open
+            ? Assigned.OPEN
+            : Assigned
+                .LATE; // the next start would be past time (written so that it cannot overflow)
       }
       start += advance;
     }

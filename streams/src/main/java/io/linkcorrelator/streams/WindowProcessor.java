@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
  * Windowing and emission over two stores: the {@link ContributorLog}, and the window state that
  * holds the {@link OpenWindows} (their close index in memory) and the {@link StreamTime} ({@link
  * WindowStores}). Which windows a record opens or joins, when it is late, which of the log's
- * entries a closed window holds and what the log keeps is the {@link WindowRule} of the window type; how far event time has progressed (after a
- * repartition: by the slowest active upstream partition, learnt also from {@link Progress} markers)
- * is the {@link StreamTime}'s.
+ * entries a closed window holds and what the log keeps is the {@link WindowRule} of the window
+ * type; how far event time has progressed (after a repartition: by the slowest active upstream
+ * partition, learnt also from {@link Progress} markers) is the {@link StreamTime}'s.
  *
  * <p>Per record the work is a constant number of store operations, independent of how many messages
  * a window holds (the log's append is one cached put). When stream time reaches a window's close

@@ -52,11 +52,11 @@ interface WindowRule {
    * ({@code [s, s + d + 1)}). Sessions may overlap (a later session can reach back over one that is
    * no longer merged, see {@link SessionWindowRule}), so their {@code to} is the earliest start
    * among all the key's open sessions, whatever the closed one's start: a free that would reach an
-   * open session frees nothing, and that session's own free covers the range later. A session
-   * that reaches back below {@code to} later holds only entries appended after it did. Every entry
-   * below {@code to} is then dead: it is held by no open window and by none that can still open
-   * (see each rule's free), so a bucket deleted whole never drops a live entry, and the entries of
-   * a bucket only partly below {@code to} that are below it are never read again.
+   * open session frees nothing, and that session's own free covers the range later. A session that
+   * reaches back below {@code to} later holds only entries appended after it did. Every entry below
+   * {@code to} is then dead: it is held by no open window and by none that can still open (see each
+   * rule's free), so a bucket deleted whole never drops a live entry, and the entries of a bucket
+   * only partly below {@code to} that are below it are never read again.
    */
   void free(byte[] key, long closedStart);
 
