@@ -195,7 +195,12 @@ class OpenWindowsTest {
     final List<Long> starts = new ArrayList<>();
 
     @Override
-    public boolean assign(byte[] key, long time, long streamTime, long now) {
+    public Assigned assign(byte[] key, long time, long before, long streamTime, long now) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public ContributorLog.Entries contributors(Bytes window) {
       throw new UnsupportedOperationException();
     }
 
