@@ -3,9 +3,7 @@ package io.linkcorrelator.streams;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Bytes;
@@ -45,9 +43,6 @@ final class OpenWindows {
 
   /** Writes and flushes of the window state's cache, or null: emitted windows go at once. */
   private final AtomicLong flushes;
-
-  /** Emitted windows still stored, hidden from the rules until deleted. */
-  private final Set<Bytes> emitted = new HashSet<>();
 
   /** Emitted windows, each with the count of the cache's writes when its result was forwarded. */
   private final ArrayDeque<Settling> toDelete = new ArrayDeque<>();
@@ -159,7 +154,6 @@ final class OpenWindows {
       state.delete(windowKey);
       free(windowKey, rule);
     } else {
-      emitted.add(windowKey);
       toDelete.add(new Settling(windowKey, flushes.get()));
     }
   }
@@ -173,7 +167,6 @@ final class OpenWindows {
     toFree.clear();
     for (Settling settling : toDelete) {
       state.delete(settling.window());
-      emitted.remove(settling.window());
       free(settling.window(), rule);
     }
     toDelete.clear();
@@ -204,7 +197,6 @@ final class OpenWindows {
     while (budget > 0 && !toDelete.isEmpty() && toDelete.peek().flushes() != now) {
       Bytes window = toDelete.poll().window();
       state.delete(window);
-      emitted.remove(window);
       toFree.add(window);
       deleted = true;
       budget--;
@@ -225,7 +217,7 @@ final class OpenWindows {
         state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart))) {
       while (range.hasNext()) {
         Bytes window = range.next().key;
-        if (!emitted.contains(window)) {
+        if (isOpen(window)) {
           windows.add(window);
         }
       }
@@ -238,7 +230,7 @@ final class OpenWindows {
     try (KeyValueIterator<Bytes, byte[]> range =
         state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart))) {
       while (range.hasNext()) {
-        if (!emitted.contains(range.next().key)) {
+        if (isOpen(range.next().key)) {
           return true;
         }
       }
@@ -258,7 +250,7 @@ final class OpenWindows {
             StateKeys.windowFrom(key, Long.MIN_VALUE), StateKeys.windowTo(key, toStart))) {
       while (earlier.hasNext()) {
         KeyValue<Bytes, byte[]> window = earlier.next();
-        if (!emitted.contains(window.key) && StateKeys.windowEnd(window.key) > endsAfter) {
+        if (isOpen(window.key) && StateKeys.windowEnd(window.key) > endsAfter) {
           return window.key;
         }
       }
@@ -298,6 +290,16 @@ final class OpenWindows {
     boolean value = registeredSinceAsked;
     registeredSinceAsked = false;
     return value;
+  }
+
+  /**
+   * Whether a window the store's range returned is open: in the close index (so neither emitted nor
+   * removed). Kafka's record cache can return a window deleted from it in a reverse range (Kafka
+   * 4.4: when the cache holds the deletion but not the keys beside it, which it evicted, the
+   * deletion is passed over and the store's stale entry comes back); the close index is the truth.
+   */
+  private boolean isOpen(Bytes window) {
+    return due.contains(new Due(closeTime(window), window));
   }
 
   private long closeTime(Bytes windowKey) {
