@@ -137,6 +137,64 @@ class DslDifferentialTest {
     assertSameAsDsl(spec, events, flush, actual, actualLate);
   }
 
+  /**
+   * Sessions that once differed from the DSL (first seen on a broker, {@code
+   * BrokerDifferentialIT}), each the smallest input that shows it, with gap 500 ms and no grace:
+   * event times in ms after {@link CorrelatorHarness#T0}, in arrival order; key {@code k1} only
+   * moves stream time.
+   */
+  static Stream<Arguments> sessionCases() {
+    return Stream.of(
+        Arguments.of(
+            "a record reaching back over a session no longer merged does not take its records",
+            // [0, 100] is no longer merged at stream time 600; 50 joins [550] over it
+            List.of(k0(1, 0), k0(2, 100), k1(3, 600), k0(4, 550), k0(5, 50))),
+        Arguments.of(
+            "a session no longer merged inside a later one does not hide that one from a merge",
+            // [100, 200] lies inside [90, 650]; 700 must merge with [90, 650] across it
+            List.of(
+                k0(1, 100), k0(2, 200), k1(3, 700), k0(4, 650), k0(5, 150), k0(6, 90), k0(7, 700))),
+        Arguments.of(
+            "a record at the horizon starts a session of its own beside one ending there",
+            // [0, 100] is no longer merged at stream time 600, and a record at 100 is not late
+            List.of(k0(1, 0), k0(2, 100), k1(3, 600), k0(4, 100))),
+        Arguments.of(
+            "a record at the horizon of a one-millisecond session joins its window",
+            // the DSL replaces [100, 100]; the correlator keeps both records (see the README)
+            List.of(k0(1, 100), k1(2, 600), k0(3, 100))));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("sessionCases")
+  void sessionsHoldExactlyTheRecordsTheDslMergedIntoThem(String rule, List<Event> events) {
+    WindowSpec spec = WindowSpec.session(Duration.ofMillis(500), Duration.ZERO);
+    Event flush = flush(events);
+    TreeSet<Window> actual = new TreeSet<>();
+    TreeSet<Integer> actualLate = new TreeSet<>();
+    correlator(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(spec, events, flush, actual, actualLate);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("sessionCases")
+  void theLibraryApisSessionsHoldExactlyTheRecordsTheDslMergedIntoThem(
+      String rule, List<Event> events) {
+    WindowSpec spec = WindowSpec.session(Duration.ofMillis(500), Duration.ZERO);
+    Event flush = flush(events);
+    TreeSet<Window> actual = new TreeSet<>();
+    TreeSet<Integer> actualLate = new TreeSet<>();
+    api(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(spec, events, flush, actual, actualLate);
+  }
+
+  private static Event k0(int id, long afterT0) {
+    return new Event(id, "k0", T0 + afterT0, id);
+  }
+
+  private static Event k1(int id, long afterT0) {
+    return new Event(id, "k1", T0 + afterT0, id);
+  }
+
   private static Event flush(List<Event> events) {
     return new Event(
         0, FLUSH_KEY, events.stream().mapToLong(Event::time).max().orElseThrow() + 60_000, 0);

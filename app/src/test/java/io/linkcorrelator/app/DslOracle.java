@@ -213,12 +213,13 @@ final class DslOracle {
    * <p>By definition a window holds the accepted records of its key within its range that arrived
    * before it closed. Where a DSL sliding window breaks that (its sliding aggregation creates a
    * window by copying a neighbour's aggregate; after out-of-order records whose own window had
-   * closed, the copy can carry a record from outside the new window or miss one inside it), the DSL
-   * is no oracle for that key, and the correlator's windows of that key must meet the definition. A
-   * DSL session may break it too, and there the DSL stays the oracle: a session its store no longer
-   * returns (past gap plus grace behind the latest session end) is not merged, so a later record
-   * starts a session that overlaps it without holding its records (see the README's window
-   * semantics). Tumbling and hopping windows always meet it.
+   * closed, the copy can carry a record from outside the new window or miss one inside it, or there
+   * is no neighbour to copy and a window of the definition is missing), the DSL is no oracle for
+   * that key, and the correlator's windows of that key must meet the definition. A DSL session may
+   * break it too, and there the DSL stays the oracle: a session its store no longer returns (past
+   * gap plus grace behind stream time) is not merged, so a later record starts a session that
+   * overlaps it without holding its records (see the README's window semantics). Tumbling and
+   * hopping windows always meet it.
    *
    * @param arrivals a key's task's records in the order they reached it: its stream time
    */
@@ -237,6 +238,19 @@ final class DslOracle {
       if (!window.ids().equals(defined)) {
         inconsistent.add(window.key());
         differences.add(window + " by definition " + defined);
+      }
+    }
+    if (spec.type() == WindowType.SLIDING) {
+      // The DSL creates a record's right window by copying the aggregate of a stored window that
+      // holds the record; when that one was never stored (its own record came after it had
+      // closed), the DSL has no window where the definition has one.
+      for (Window window : actual) {
+        if (!expected.contains(window)
+            && isSlidingWindowOfARecord(spec, window, events)
+            && window.ids().equals(definition(spec, window, arrivals, actualLate))) {
+          inconsistent.add(window.key());
+          differences.add(window + " missing in the DSL, by definition " + window.ids());
+        }
       }
     }
     assertThat(inconsistent)
@@ -280,6 +294,20 @@ final class DslOracle {
             inconsistent.size())
         .containsExactlyElementsOf(expected);
     assertThat(actualLate).as("records dropped as late").containsExactlyElementsOf(expectedLate);
+  }
+
+  /**
+   * Whether {@code window} is one that the sliding windows' definition creates: the left window
+   * {@code [t - d, t]} or the right window {@code [t + 1, t + 1 + d]} of a record of its key at
+   * {@code t} (counted or not: a record whose own window has closed still has its right window).
+   */
+  private static boolean isSlidingWindowOfARecord(
+      WindowSpec spec, Window window, List<Event> events) {
+    return window.end() - window.start() == spec.sizeMs()
+        && events.stream()
+            .filter(event -> event.key().equals(window.key()))
+            .map(event -> event.time() - T0)
+            .anyMatch(time -> time == window.end() - 1 || time == window.start() - 1);
   }
 
   /**

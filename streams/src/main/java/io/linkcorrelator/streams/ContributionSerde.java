@@ -33,8 +33,8 @@ import org.apache.kafka.common.utils.Bytes;
  * (see {@link ContributorLog}), so the rest of the entry is only (a linked message: 27 bytes):
  *
  * <pre>
- * flags: bit 7 set (this layout), bit 4 has arrival lag, bit 0 has value, bits 1-3 the context
- *   count (7: a varint follows)
+ * flags: bit 7 set (this layout), bit 5 at the horizon, bit 4 has arrival lag, bit 0 has value,
+ *   bits 1-3 the context count (7: a varint follows)
  * [arrival lag varint] · value (varint length and bytes, when flagged) · [context count varint]
  * each context: trace id 16 · span id 8 · trace flags 1 · format and sampling (1 byte: sampling
  *   ordinal in bits 6-7, bit 3 has tracestate, format index in FORMATS in bits 0-2, or 7 there
@@ -43,7 +43,9 @@ import org.apache.kafka.common.utils.Bytes;
  *
  * The arrival lag is how far the stream time was past the message's event time when it was appended
  * (absent: not past it): a window holds only the messages that arrived before it closed, though its
- * result may be built later ({@link ContributorLog#entries}).
+ * result may be built later ({@link ContributorLog#entries}). An entry AT THE HORIZON started a
+ * session that no later record merges with, in the last millisecond before that session closes
+ * ({@link SessionWindowRule}); for session windows only, it costs no byte.
  *
  * <p>A {@link Progress} marker, only ever on the repartition topic:
  *
@@ -72,6 +74,9 @@ final class ContributionSerde
 
   /** Flag of a contributor log entry: an arrival lag (varint) follows the flags. */
   private static final int ENTRY_ARRIVAL_LAG = 0x10;
+
+  /** Flag of a contributor log entry: it started a session at the horizon (session windows). */
+  private static final int ENTRY_AT_HORIZON = 0x20;
 
   /** Trace id, span id and trace flags. */
   private static final int ENTRY_CONTEXT_BYTES = 16 + 8 + 1;
@@ -228,7 +233,7 @@ final class ContributionSerde
    */
   static byte[] encodeEntry(Contribution c) {
     ByteBuffer out = ByteBuffer.allocate(entrySize(c, 0));
-    writeEntry(c, 0, out);
+    writeEntry(c, 0, false, out);
     return out.array();
   }
 
@@ -261,8 +266,9 @@ final class ContributionSerde
    * its own first.
    *
    * @param arrivalLag how far stream time was past the entry's event time when it arrived (0: not)
+   * @param atHorizon whether it started a session at the horizon ({@link SessionWindowRule})
    */
-  static void writeEntry(Contribution c, long arrivalLag, ByteBuffer out) {
+  static void writeEntry(Contribution c, long arrivalLag, boolean atHorizon, ByteBuffer out) {
     List<TraceContext> contexts = c.contexts();
     int count = contexts.size();
     byte[] value = c.value() == null ? null : c.value().get();
@@ -270,6 +276,7 @@ final class ContributionSerde
         (byte)
             (ENTRY_LAYOUT
                 | (arrivalLag > 0 ? ENTRY_ARRIVAL_LAG : 0)
+                | (atHorizon ? ENTRY_AT_HORIZON : 0)
                 | Math.min(count, ENTRY_MORE_CONTEXTS) << 1
                 | (value == null ? 0 : 1)));
     if (arrivalLag > 0) {
@@ -386,6 +393,14 @@ final class ContributionSerde
       throw new SerializationException(
           "corrupt contributor log entry (" + length + " bytes): " + e, e);
     }
+  }
+
+  /**
+   * Whether the contributor log entry whose rest starts at {@code value[from]} started a session at
+   * the horizon ({@link SessionWindowRule}).
+   */
+  static boolean atHorizon(byte[] value, int from) {
+    return (value[from] & ENTRY_AT_HORIZON) != 0;
   }
 
   private static String readString(ByteBuffer in) {

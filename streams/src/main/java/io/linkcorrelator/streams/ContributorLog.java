@@ -19,7 +19,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The contributor log ({@code <name>-contributors}): every accepted message of a group key, written
  * once, whatever the window type and however many windows the message falls in, in PAGES. A
- * window's contributors are the entries of its key in its time range.
+ * window's contributors are the entries of its key in its time range that arrived before it closed
+ * (and, for a session, that no overlapping older session holds: {@link SessionWindowRule}).
  *
  * <p>Event time is cut into buckets of a width chosen per window type ({@link #bucketWidth}) so
  * that pages line up with windows. A page holds entries of one key and one bucket; its key is the
@@ -164,6 +165,17 @@ final class ContributorLog {
    *     had closed by then does not hold it ({@link #entries(byte[], long, long, long)})
    */
   void append(byte[] key, Contribution contribution, long streamTime) {
+    append(key, contribution, streamTime, false);
+  }
+
+  /**
+   * Appends a contribution of key: one put of its page, no read.
+   *
+   * @param streamTime the stream time when it arrived, its own event time included
+   * @param atHorizon whether it started a session at the horizon ({@link SessionWindowRule}): the
+   *     entry is marked, at no cost in bytes
+   */
+  void append(byte[] key, Contribution contribution, long streamTime, boolean atHorizon) {
     long flushed = flushes.get();
     if (flushed != generation) {
       open.clear(); // the cache wrote: the open pages have reached the changelog
@@ -209,7 +221,7 @@ final class ContributorLog {
       Varints.write(topicId, out);
     }
     Varints.write(restLength, out);
-    ContributionSerde.writeEntry(contribution, arrivalLag, out);
+    ContributionSerde.writeEntry(contribution, arrivalLag, atHorizon, out);
     page.value = value;
     page.header = header;
     page.count = count;
@@ -269,6 +281,14 @@ final class ContributorLog {
    * pieces), without the messages that arrived meanwhile for other windows of that time range.
    */
   Entries entries(byte[] key, long from, long to, long closeTime) {
+    return entries(key, from, to, (time, arrival, atHorizon) -> arrival < closeTime);
+  }
+
+  /**
+   * The contributions of key with event times in [from, to] that {@code holds} keeps, in (event
+   * time, topic id, partition, offset) order, each message once.
+   */
+  Entries entries(byte[] key, long from, long to, Holds holds) {
     Entries entries = new Entries();
     if (from > to) {
       return entries;
@@ -278,7 +298,7 @@ final class ContributorLog {
         KeyValue<Bytes, byte[]> page = pages.next();
         PageReader reader = new PageReader(page);
         if (reader.overlaps(from, to)) {
-          entries.addPage(reader, from, to, closeTime);
+          entries.addPage(reader, from, to, holds);
         }
       }
     }
@@ -399,6 +419,17 @@ final class ContributorLog {
     return Varints.readInt(ByteBuffer.wrap(value));
   }
 
+  /** Which entries of its time range a window holds, by what the log knows of each. */
+  @FunctionalInterface
+  interface Holds {
+    /**
+     * @param time the entry's event time
+     * @param arrival the stream time when it was appended (its event time plus its arrival lag)
+     * @param atHorizon whether it started a session at the horizon ({@link SessionWindowRule})
+     */
+    boolean test(long time, long arrival, boolean atHorizon);
+  }
+
   /** A group key and a bucket. */
   private record Slot(Bytes key, long bucket) {}
 
@@ -442,6 +473,7 @@ final class ContributorLog {
     private int restAt;
     private int restLength;
     private long arrivalLag;
+    private boolean atHorizon;
 
     private PageReader(KeyValue<Bytes, byte[]> page) {
       this.value = page.value;
@@ -505,6 +537,7 @@ final class ContributorLog {
         }
         in.position(restAt + restLength);
         arrivalLag = ContributionSerde.arrivalLag(value, restAt, restLength);
+        atHorizon = ContributionSerde.atHorizon(value, restAt);
       } catch (BufferUnderflowException | IllegalArgumentException e) {
         throw corrupt(e);
       }
@@ -539,13 +572,14 @@ final class ContributorLog {
 
     private Entries() {}
 
-    private void addPage(PageReader page, long from, long to, long closeTime) {
+    private void addPage(PageReader page, long from, long to, Holds holds) {
       int index = pages.size();
       pages.add(page.value);
       while (page.next()) {
         if (page.time < from
             || page.time > to
-            || WindowSpec.plus(page.time, page.arrivalLag) >= closeTime) {
+            || !holds.test(
+                page.time, WindowSpec.plus(page.time, page.arrivalLag), page.atHorizon)) {
           continue;
         }
         if (size == times.length) {

@@ -3,9 +3,7 @@ package io.linkcorrelator.streams;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Bytes;
@@ -15,10 +13,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The open windows: each (group key, window) with the wall-clock time it took its first record (the
- * aggregate span's start), kept in the window state {@code <name>-windows} (see {@link StateKeys});
- * and the close index, the same windows ordered by the stream time at which they close, kept here
- * in memory and built from the store when the task starts (one scan per task start, which restoring
- * the store costs anyway). A window stays until its result has been forwarded.
+ * aggregate span's start) and, for a session that reaches back over older sessions, the bound of
+ * their entries ({@link SessionWindowRule}), kept in the window state {@code <name>-windows} (see
+ * {@link StateKeys}); and the close index, the same windows ordered by the stream time at which
+ * they close, kept here in memory and built from the store when the task starts (one scan per task
+ * start, which restoring the store costs anyway). A window stays until its result has been
+ * forwarded.
  *
  * <p>Removing an emitted window: under exactly-once at once (a transaction's changelog records are
  * restored all or none). Under at-least-once a commit's flush can be cut by a crash, and the record
@@ -43,9 +43,6 @@ final class OpenWindows {
 
   /** Writes and flushes of the window state's cache, or null: emitted windows go at once. */
   private final AtomicLong flushes;
-
-  /** Emitted windows still stored, hidden from the rules until deleted. */
-  private final Set<Bytes> emitted = new HashSet<>();
 
   /** Emitted windows, each with the count of the cache's writes when its result was forwarded. */
   private final ArrayDeque<Settling> toDelete = new ArrayDeque<>();
@@ -96,13 +93,31 @@ final class OpenWindows {
    * @return whether the window is open (newly registered or already known)
    */
   boolean register(byte[] key, long start, long end, long streamTime, long spanStart) {
+    return register(key, start, end, streamTime, spanStart, Long.MIN_VALUE);
+  }
+
+  /**
+   * Makes the window [start, end) of key known, unless it has closed at {@code streamTime}; a
+   * window already known keeps what it has.
+   *
+   * @param olderUntil for a session, the bound of the older sessions' entries it excludes ({@link
+   *     SessionWindowRule}), stored with it (8 bytes more); {@link Long#MIN_VALUE}: none
+   * @return whether the window is open (newly registered or already known)
+   */
+  boolean register(
+      byte[] key, long start, long end, long streamTime, long spanStart, long olderUntil) {
     long closeTime = spec.closeTime(end);
     if (closeTime <= streamTime) {
       return false;
     }
     Bytes windowKey = StateKeys.window(key, start, end);
     if (due.add(new Due(closeTime, windowKey))) {
-      state.put(windowKey, ByteBuffer.allocate(8).putLong(spanStart).array());
+      ByteBuffer value = ByteBuffer.allocate(olderUntil == Long.MIN_VALUE ? 8 : 16);
+      value.putLong(spanStart);
+      if (olderUntil != Long.MIN_VALUE) {
+        value.putLong(olderUntil);
+      }
+      state.put(windowKey, value.array());
       registeredSinceAsked = true;
     }
     return true;
@@ -112,6 +127,15 @@ final class OpenWindows {
   long spanStart(Bytes windowKey, long fallback) {
     byte[] value = state.get(windowKey);
     return value == null ? fallback : ByteBuffer.wrap(value).getLong();
+  }
+
+  /**
+   * The bound of the older sessions' entries that the session excludes, as registered; {@link
+   * Long#MIN_VALUE} when none (or the window is unknown).
+   */
+  long olderUntil(Bytes windowKey) {
+    byte[] value = state.get(windowKey);
+    return value == null || value.length < 16 ? Long.MIN_VALUE : ByteBuffer.wrap(value).getLong(8);
   }
 
   /** Forgets a window that was merged into another (a session): no result of its own. */
@@ -130,7 +154,6 @@ final class OpenWindows {
       state.delete(windowKey);
       free(windowKey, rule);
     } else {
-      emitted.add(windowKey);
       toDelete.add(new Settling(windowKey, flushes.get()));
     }
   }
@@ -144,7 +167,6 @@ final class OpenWindows {
     toFree.clear();
     for (Settling settling : toDelete) {
       state.delete(settling.window());
-      emitted.remove(settling.window());
       free(settling.window(), rule);
     }
     toDelete.clear();
@@ -175,7 +197,6 @@ final class OpenWindows {
     while (budget > 0 && !toDelete.isEmpty() && toDelete.peek().flushes() != now) {
       Bytes window = toDelete.poll().window();
       state.delete(window);
-      emitted.remove(window);
       toFree.add(window);
       deleted = true;
       budget--;
@@ -196,7 +217,7 @@ final class OpenWindows {
         state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart))) {
       while (range.hasNext()) {
         Bytes window = range.next().key;
-        if (!emitted.contains(window)) {
+        if (isOpen(window)) {
           windows.add(window);
         }
       }
@@ -209,7 +230,7 @@ final class OpenWindows {
     try (KeyValueIterator<Bytes, byte[]> range =
         state.range(StateKeys.windowFrom(key, fromStart), StateKeys.windowTo(key, toStart))) {
       while (range.hasNext()) {
-        if (!emitted.contains(range.next().key)) {
+        if (isOpen(range.next().key)) {
           return true;
         }
       }
@@ -217,14 +238,19 @@ final class OpenWindows {
     return false;
   }
 
-  /** The open window of key with the latest start at or before {@code toStart}, or null. */
-  Bytes lastStartingBy(byte[] key, long toStart) {
+  /**
+   * The open window of key with the latest start at or before {@code toStart} among those ending
+   * after {@code endsAfter} (exclusive ends), or null. The others passed over on the way are
+   * sessions no longer merged, each waiting for its close or its emission ({@link
+   * SessionWindowRule}).
+   */
+  Bytes lastStartingBy(byte[] key, long toStart, long endsAfter) {
     try (KeyValueIterator<Bytes, byte[]> earlier =
         state.reverseRange(
             StateKeys.windowFrom(key, Long.MIN_VALUE), StateKeys.windowTo(key, toStart))) {
       while (earlier.hasNext()) {
         KeyValue<Bytes, byte[]> window = earlier.next();
-        if (!emitted.contains(window.key)) {
+        if (isOpen(window.key) && StateKeys.windowEnd(window.key) > endsAfter) {
           return window.key;
         }
       }
@@ -264,6 +290,16 @@ final class OpenWindows {
     boolean value = registeredSinceAsked;
     registeredSinceAsked = false;
     return value;
+  }
+
+  /**
+   * Whether a window the store's range returned is open: in the close index (so neither emitted nor
+   * removed). Kafka's record cache can return a window deleted from it in a reverse range (Kafka
+   * 4.4: when the cache holds the deletion but not the keys beside it, which it evicted, the
+   * deletion is passed over and the store's stale entry comes back); the close index is the truth.
+   */
+  private boolean isOpen(Bytes window) {
+    return due.contains(new Due(closeTime(window), window));
   }
 
   private long closeTime(Bytes windowKey) {

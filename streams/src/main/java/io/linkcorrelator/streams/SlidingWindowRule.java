@@ -1,5 +1,7 @@
 package io.linkcorrelator.streams;
 
+import org.apache.kafka.common.utils.Bytes;
+
 /**
  * Sliding windows, as Kafka Streams' {@code KStreamSlidingWindowAggregate} with time difference
  * {@code d}: each record at {@code t} has its left window {@code [t - d, t]} and, when a record
@@ -25,11 +27,11 @@ final class SlidingWindowRule implements WindowRule {
   }
 
   @Override
-  public boolean assign(byte[] key, long time, long streamTime, long now) {
+  public Assigned assign(byte[] key, long time, long before, long streamTime, long now) {
     long difference = spec.slidingDifferenceMs();
     long rightEnd = WindowSpec.plus(WindowSpec.plus(time, difference), 2);
     if (spec.closeTime(rightEnd - 1) <= streamTime) {
-      return false; // t + 1 + d <= stream time - grace
+      return Assigned.LATE; // t + 1 + d <= stream time - grace
     }
     boolean joins =
         windows.register(
@@ -40,7 +42,12 @@ final class SlidingWindowRule implements WindowRule {
       // already falls in it.
       windows.register(key, WindowSpec.plus(time, 1), rightEnd, streamTime, now);
     }
-    return joins;
+    return joins ? Assigned.OPEN : Assigned.LATE;
+  }
+
+  @Override
+  public ContributorLog.Entries contributors(Bytes window) {
+    return WindowRule.arrivedBeforeClose(log, spec, window);
   }
 
   /** Whether a registered, still open window of key holds time: one starting in [t - d, t]. */

@@ -19,10 +19,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   [key length varint][key][bucket start 8][topic id varint][partition varint][offset varint]
  * {@code <name>-windows}, the window state, each kind under its first byte:
  *   stream time          [0]                     8-byte number ({@link StoredLong})
- *   latest session end   [1]                     8-byte number ({@link StoredLong})
+ *   (kind 1, the latest session end of earlier versions, is no longer written nor read)
  *   upstream progress    [2][partition 4][topic] 8-byte number ({@link SlowestPartitionTime})
  *   log topic ids        [3][topic]              varint id ({@link ContributorLog})
- *   open windows         [4][key length varint][key][start 8][end 8]  span start, 8 bytes
+ *   open windows         [4][key length varint][key][start 8][end 8]  span start, 8 bytes (a
+ *                        session reaching back over older ones: and their bound, 8 more,
+ *                        {@link SessionWindowRule})
  * </pre>
  *
  * The open windows' close index is not stored: {@link OpenWindows} keeps it in memory, built from
@@ -45,9 +47,6 @@ final class StateKeys {
 
   /** First byte of the stream time in the window state. */
   static final byte STREAM_TIME = 0;
-
-  /** First byte of the session rule's latest session end in the window state. */
-  static final byte LATEST_SESSION_END = 1;
 
   /** First byte of an upstream partition's progress in the window state. */
   static final byte PROGRESS = 2;
@@ -159,9 +158,7 @@ final class StateKeys {
     }
   }
 
-  /**
-   * The key of a number kept under one byte ({@link #STREAM_TIME}, {@link #LATEST_SESSION_END}).
-   */
+  /** The key of a number kept under one byte ({@link #STREAM_TIME}). */
   static Bytes single(byte kind) {
     return Bytes.wrap(new byte[] {kind});
   }

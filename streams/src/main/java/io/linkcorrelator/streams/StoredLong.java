@@ -17,8 +17,7 @@ final class StoredLong {
 
   /**
    * @param store the window state
-   * @param kind the value's key, {@link StateKeys#STREAM_TIME} or {@link
-   *     StateKeys#LATEST_SESSION_END}
+   * @param kind the value's key, {@link StateKeys#STREAM_TIME}
    */
   StoredLong(KeyValueStore<Bytes, byte[]> store, byte kind) {
     this.store = store;

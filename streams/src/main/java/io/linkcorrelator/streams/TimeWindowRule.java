@@ -1,5 +1,7 @@
 package io.linkcorrelator.streams;
 
+import org.apache.kafka.common.utils.Bytes;
+
 /**
  * Tumbling and hopping windows, as Kafka Streams' {@code KStreamWindowAggregate}: a record at
  * {@code t} belongs to every window {@code [start, start + size)} with {@code start} a multiple of
@@ -18,7 +20,7 @@ final class TimeWindowRule implements WindowRule {
   }
 
   @Override
-  public boolean assign(byte[] key, long time, long streamTime, long now) {
+  public Assigned assign(byte[] key, long time, long before, long streamTime, long now) {
     long size = spec.sizeMs();
     long advance = spec.advanceMs();
     // As Kafka's TimeWindows.windowsFor.
@@ -28,10 +30,18 @@ final class TimeWindowRule implements WindowRule {
     while (true) {
       open |= windows.register(key, start, WindowSpec.plus(start, size), streamTime, now);
       if (start > time - advance) {
-        return open; // the next start would be past time (written so that it cannot overflow)
+        return open
+            ? Assigned.OPEN
+            : Assigned
+                .LATE; // the next start would be past time (written so that it cannot overflow)
       }
       start += advance;
     }
+  }
+
+  @Override
+  public ContributorLog.Entries contributors(Bytes window) {
+    return WindowRule.arrivedBeforeClose(log, spec, window);
   }
 
   /**

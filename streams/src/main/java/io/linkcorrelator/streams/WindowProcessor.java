@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Windowing and emission over two stores: the {@link ContributorLog}, and the window state that
  * holds the {@link OpenWindows} (their close index in memory) and the {@link StreamTime} ({@link
- * WindowStores}). Which windows a record opens or joins, when it is late and what the log keeps is
- * the {@link WindowRule} of the window type; how far event time has progressed (after a
- * repartition: by the slowest active upstream partition, learnt also from {@link Progress} markers)
- * is the {@link StreamTime}'s.
+ * WindowStores}). Which windows a record opens or joins, when it is late, which of the log's
+ * entries a closed window holds and what the log keeps is the {@link WindowRule} of the window
+ * type; how far event time has progressed (after a repartition: by the slowest active upstream
+ * partition, learnt also from {@link Progress} markers) is the {@link StreamTime}'s.
  *
  * <p>Per record the work is a constant number of store operations, independent of how many messages
  * a window holds (the log's append is one cached put). When stream time reaches a window's close
@@ -79,7 +79,6 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
   private ContributorLog log;
   private OpenWindows windows;
   private StreamTime streamTime;
-  private StoredLong latestSessionEnd;
   private WindowRule rule;
 
   /** Wall-clock time at which a record last moved the stream time (or the task started). */
@@ -154,8 +153,7 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
             state, spec, exactlyOnce ? null : flushes.of(stores.windows(), context.taskId()));
     this.advancedAt = context.currentSystemTimeMs();
     this.streamTime = StreamTime.of(repartitions, options.partitionIdleMs(), state, advancedAt);
-    this.latestSessionEnd = new StoredLong(state, StateKeys.LATEST_SESSION_END);
-    this.rule = WindowRule.of(spec, windows, log, latestSessionEnd);
+    this.rule = WindowRule.of(spec, windows, log);
     context.schedule(CONTINUE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
   }
 
@@ -181,14 +179,14 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     }
     metrics.streamTime(now);
     byte[] key = StateKeys.groupKey(record.key());
-    boolean accepted = rule.assign(key, time, now, wallClock);
+    WindowRule.Assigned assigned = rule.assign(key, time, before, now, wallClock);
+    boolean accepted = assigned != WindowRule.Assigned.LATE;
     if (accepted) {
-      log.append(key, contribution, now);
+      log.append(key, contribution, now, assigned == WindowRule.Assigned.AT_HORIZON);
       metrics.record(contribution.linked() ? Outcome.LINKED : Outcome.UNLINKED);
     }
     if (windows.takeRegistered()) {
       streamTime.checkpoint();
-      latestSessionEnd.checkpoint();
     }
     emitDue();
     if (!accepted) {
@@ -328,7 +326,6 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
   /** Builds the spans and the result of a closed window; null when it holds no contributor. */
   private Finished<K, V> emit(Bytes windowKey) {
     String groupKey = StateKeys.groupKeyOfWindow(windowKey);
-    byte[] key = StateKeys.groupKeyBytesOfWindow(windowKey);
     long start = StateKeys.windowStart(windowKey);
     long end = StateKeys.windowEnd(windowKey);
     long now = context.currentSystemTimeMs();
@@ -340,10 +337,9 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
             end,
             windows.spanStart(windowKey, now),
             folds.open(groupKey, start, end));
-    // Only what arrived before the window closed: its result may be built later (a piece at a
-    // time), after records that other windows of its time range still took.
-    try (ContributorLog.Entries contributors =
-        log.entries(key, start, end - 1, spec.closeTime(end))) {
+    // Only what the window holds (by its rule): its result may be built later (a piece at a time),
+    // after records that other windows of its time range still took.
+    try (ContributorLog.Entries contributors = rule.contributors(windowKey)) {
       contributors.forEachRemaining(emission::add);
     }
     if (emission.count() == 0) {

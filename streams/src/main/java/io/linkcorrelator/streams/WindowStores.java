@@ -10,9 +10,8 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The names of one window step's two state stores: the {@link ContributorLog} and the window state
- * (the {@link OpenWindows}, the {@link StreamTime}, the session rule's latest end, upstream
- * progress and the log's topic ids, each kind of key under its own first byte, see {@link
- * StateKeys}).
+ * (the {@link OpenWindows}, the {@link StreamTime}, upstream progress and the log's topic ids, each
+ * kind of key under its own first byte, see {@link StateKeys}).
  *
  * @param log the contributor log
  * @param windows the window state

@@ -75,6 +75,38 @@ class ContributorLogTest {
   }
 
   @Test
+  void aWindowChoosesItsEntriesByEventTimeArrivalAndTheHorizonMarkAtNoCostInBytes() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    // One page each: the second and third differ only in the mark.
+    log.append(KEY, contribution("orders", 0, 0, 100), 100);
+    flushes.incrementAndGet();
+    log.append(KEY, contribution("orders", 0, 1, 100), 600, true);
+    flushes.incrementAndGet();
+    log.append(KEY, contribution("orders", 0, 2, 100), 600, false);
+    assertThat(pages(store)).hasSize(3);
+    assertThat(pages(store).get(1).value.length)
+        .as("a mark costs no byte")
+        .isEqualTo(pages(store).get(2).value.length);
+
+    List<String> seen = new ArrayList<>();
+    try (ContributorLog.Entries entries =
+        log.entries(
+            KEY,
+            0,
+            999,
+            (time, arrival, atHorizon) -> {
+              seen.add(time + "@" + arrival + (atHorizon ? " at the horizon" : ""));
+              return atHorizon || arrival < 600;
+            })) {
+      List<Long> offsets = new ArrayList<>();
+      entries.forEachRemaining(c -> offsets.add(c.offset()));
+      assertThat(offsets).containsExactly(0L, 1L);
+    }
+    assertThat(seen).contains("100@100", "100@600 at the horizon", "100@600");
+  }
+
+  @Test
   void aPageTakesNoMoreEntriesPastItsByteCap() {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000_000);

@@ -50,6 +50,34 @@ class OpenWindowsTest {
   }
 
   @Test
+  void aSessionsBoundOfOlderSessionsIsStoredWithItAndSurvivesARestart() {
+    WindowSpec sessions = WindowSpec.session(Duration.ofMillis(500), Duration.ZERO);
+    OpenWindows before = new OpenWindows(state, sessions, null);
+    before.register(key("a"), 0, 101, 600, 1);
+    before.register(key("a"), 50, 551, 600, 2, 100);
+
+    OpenWindows after = new OpenWindows(state, sessions, null);
+
+    assertThat(after.olderUntil(StateKeys.window(key("a"), 0, 101))).isEqualTo(Long.MIN_VALUE);
+    assertThat(after.olderUntil(StateKeys.window(key("a"), 50, 551))).isEqualTo(100);
+    assertThat(after.spanStart(StateKeys.window(key("a"), 50, 551), -1)).isEqualTo(2);
+  }
+
+  @Test
+  void lookingBackForASessionPassesOverTheOnesEndingTooEarlyInsideIt() {
+    WindowSpec sessions = WindowSpec.session(Duration.ofMillis(500), Duration.ZERO);
+    OpenWindows windows = new OpenWindows(state, sessions, null);
+    windows.register(key("a"), 90, 651, 700, 1, 200);
+    windows.register(key("a"), 100, 201, 700, 2); // inside it, no longer merged
+
+    assertThat(windows.lastStartingBy(key("a"), 200, Long.MIN_VALUE))
+        .isEqualTo(StateKeys.window(key("a"), 100, 201));
+    assertThat(windows.lastStartingBy(key("a"), 200, 201))
+        .isEqualTo(StateKeys.window(key("a"), 90, 651));
+    assertThat(windows.lastStartingBy(key("a"), 200, 651)).isNull();
+  }
+
+  @Test
   void theCloseIndexOfTheEarlierLayoutIsDeletedAtStartAndItsOpenWindowsCloseInOrder() {
     Bytes late = StateKeys.window(key("a"), 10_000, 20_000);
     Bytes early = StateKeys.window(key("b"), 0, 10_000);
@@ -96,7 +124,7 @@ class OpenWindowsTest {
     assertThat(windows.starting(key("a"), 0, 20_000))
         .as("hidden from the rules")
         .containsExactly(StateKeys.window(key("a"), 10_000, 20_000));
-    assertThat(windows.lastStartingBy(key("a"), 5_000)).isNull();
+    assertThat(windows.lastStartingBy(key("a"), 5_000, Long.MIN_VALUE)).isNull();
     assertThat(windows.earliestStart(key("a"), 0)).as("its entries are kept").isZero();
     assertThat(state.get(window))
         .as("kept until the stream time that closed it is written")
@@ -167,7 +195,12 @@ class OpenWindowsTest {
     final List<Long> starts = new ArrayList<>();
 
     @Override
-    public boolean assign(byte[] key, long time, long streamTime, long now) {
+    public Assigned assign(byte[] key, long time, long before, long streamTime, long now) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public ContributorLog.Entries contributors(Bytes window) {
       throw new UnsupportedOperationException();
     }
 
