@@ -14,8 +14,10 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -133,18 +135,28 @@ public final class ExportQueue {
 
   private final class Gate implements SpanProcessor {
 
+    /**
+     * How often, and after how long, a flush answered without covering its spans is asked again.
+     */
+    private static final int RETRIES = 5;
+
+    private static final long RETRY_MS = 10;
+
     private final SpanProcessor batch;
     private final int capacity;
     private final Queue<ReadableSpan> waiting = new ArrayDeque<>();
     private final List<Flush> flushes = new ArrayList<>();
-    private final ExecutorService nudges =
-        Executors.newSingleThreadExecutor(
+    private final ScheduledExecutorService nudges =
+        Executors.newSingleThreadScheduledExecutor(
             task -> {
               Thread thread = new Thread(task, "correlator-export-queue");
               thread.setDaemon(true);
               return thread;
             });
     private long handedOver;
+
+    /** Spans handed over when the batch processor was last asked to flush. */
+    private long askedUpTo;
 
     /** A {@link #forceFlush()} waiting until {@code target} spans went through an export. */
     private record Flush(long target, CompletableResultCode result) {}
@@ -212,10 +224,13 @@ public final class ExportQueue {
               return reached;
             });
         nudge = moved && !flushes.isEmpty();
+        if (nudge) {
+          askedUpTo = handedOver;
+        }
       }
       if (nudge) {
         // Not on the exporting thread: the batch processor's flush in progress would answer.
-        nudges.execute(batch::forceFlush);
+        nudges.execute(() -> askBatch(RETRIES));
       }
       done.forEach(CompletableResultCode::succeed);
     }
@@ -233,9 +248,37 @@ public final class ExportQueue {
           return CompletableResultCode.ofSuccess();
         }
         flushes.add(new Flush(target, result));
+        askedUpTo = handedOver;
       }
-      batch.forceFlush();
+      askBatch(RETRIES);
       return result;
+    }
+
+    /**
+     * Asks the batch processor to flush. It answers a flush asked for while its previous flush is
+     * still ending with that flush's result, which does not cover spans handed over since: the
+     * window step's next piece, built the moment the previous piece's export completed, would then
+     * wait for the batch processor's schedule ({@code otel.bsp.schedule.delay}, 5 s by default). So
+     * when the answer comes with spans handed over by the ask still not exported, it asks again a
+     * little later (a few times: an export that never completes must not keep it asking).
+     */
+    private void askBatch(int retries) {
+      batch
+          .forceFlush()
+          .whenComplete(
+              () -> {
+                boolean again;
+                synchronized (this) {
+                  again = retries > 0 && !flushes.isEmpty() && exported() < askedUpTo;
+                }
+                if (again) {
+                  try {
+                    nudges.schedule(() -> askBatch(retries - 1), RETRY_MS, TimeUnit.MILLISECONDS);
+                  } catch (RejectedExecutionException e) {
+                    // shut down: the batch processor's shutdown exports what it holds
+                  }
+                }
+              });
     }
 
     /**

@@ -80,6 +80,38 @@ class ExportQueueTest {
   }
 
   @Test
+  void aFlushAskedForAsThePreviousFlushEndsStillExportsItsSpansAtOnce() {
+    // The window step builds its next piece the moment the previous piece's export completes,
+    // while the batch processor is still ending that flush; its spans must not wait for the batch
+    // processor's schedule (an hour here).
+    backend.answer(true);
+    SdkTracerProvider provider =
+        SdkTracerProvider.builder()
+            .addSpanProcessor(
+                exportQueue.gated(
+                    BatchSpanProcessor.builder(exportQueue.tracking(backend))
+                        .setMaxQueueSize(QUEUE)
+                        .setScheduleDelay(Duration.ofHours(1))
+                        .build(),
+                    QUEUE))
+            .build();
+    Tracer tracer = provider.get("test");
+    tracer.spanBuilder("first piece").startSpan().end();
+    CompletableResultCode nextFlush = new CompletableResultCode();
+    provider
+        .forceFlush()
+        .whenComplete( // on the export's completion, inside the batch processor's flush
+            () -> {
+              tracer.spanBuilder("next piece").startSpan().end();
+              provider.forceFlush().whenComplete(nextFlush::succeed);
+            });
+
+    assertThat(nextFlush.join(5, TimeUnit.SECONDS).isSuccess()).isTrue();
+    assertThat(backend.received()).hasSize(2);
+    provider.shutdown().join(5, TimeUnit.SECONDS);
+  }
+
+  @Test
   void withoutABatchProcessorThereIsAlwaysRoom() {
     SpanProcessor simple = exportQueue.gated(SpanProcessor.composite(), QUEUE);
 
