@@ -84,6 +84,9 @@ class DslDifferentialTest {
   private static final String INPUT = "events";
   private static final String FLUSH_KEY = "~flush";
 
+  private static final WindowSpec SESSIONS_OF_500_MS =
+      WindowSpec.session(Duration.ofMillis(500), Duration.ZERO);
+
   @TempDir Path stateDir;
 
   static Stream<Arguments> cases() {
@@ -112,12 +115,7 @@ class DslDifferentialTest {
   @ParameterizedTest(name = "{0} seed {1}")
   @MethodSource("cases")
   void finalWindowsLinksAndLateRecordsEqualKafkaStreamsDsl(WindowSpec spec, long seed) {
-    List<Event> events = events(new Random(seed), spec);
-    Event flush = flush(events);
-    TreeSet<Window> actual = new TreeSet<>();
-    TreeSet<Integer> actualLate = new TreeSet<>();
-    correlator(spec, events, flush, actual, actualLate);
-    assertSameAsDsl(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(spec, events(new Random(seed), spec), this::correlator);
   }
 
   /**
@@ -129,12 +127,7 @@ class DslDifferentialTest {
   @ParameterizedTest(name = "{0} seed {1}")
   @MethodSource("cases")
   void theLibraryApiGivesTheDslsFinalWindowsLinksAndLateRecords(WindowSpec spec, long seed) {
-    List<Event> events = events(new Random(seed), spec);
-    Event flush = flush(events);
-    TreeSet<Window> actual = new TreeSet<>();
-    TreeSet<Integer> actualLate = new TreeSet<>();
-    api(spec, events, flush, actual, actualLate);
-    assertSameAsDsl(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(spec, events(new Random(seed), spec), this::api);
   }
 
   /**
@@ -167,24 +160,14 @@ class DslDifferentialTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("sessionCases")
   void sessionsHoldExactlyTheRecordsTheDslMergedIntoThem(String rule, List<Event> events) {
-    WindowSpec spec = WindowSpec.session(Duration.ofMillis(500), Duration.ZERO);
-    Event flush = flush(events);
-    TreeSet<Window> actual = new TreeSet<>();
-    TreeSet<Integer> actualLate = new TreeSet<>();
-    correlator(spec, events, flush, actual, actualLate);
-    assertSameAsDsl(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(SESSIONS_OF_500_MS, events, this::correlator);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("sessionCases")
   void theLibraryApisSessionsHoldExactlyTheRecordsTheDslMergedIntoThem(
       String rule, List<Event> events) {
-    WindowSpec spec = WindowSpec.session(Duration.ofMillis(500), Duration.ZERO);
-    Event flush = flush(events);
-    TreeSet<Window> actual = new TreeSet<>();
-    TreeSet<Integer> actualLate = new TreeSet<>();
-    api(spec, events, flush, actual, actualLate);
-    assertSameAsDsl(spec, events, flush, actual, actualLate);
+    assertSameAsDsl(SESSIONS_OF_500_MS, events, this::api);
   }
 
   private static Event k0(int id, long afterT0) {
@@ -200,12 +183,23 @@ class DslDifferentialTest {
         0, FLUSH_KEY, events.stream().mapToLong(Event::time).max().orElseThrow() + 60_000, 0);
   }
 
-  private void assertSameAsDsl(
-      WindowSpec spec,
-      List<Event> events,
-      Event flush,
-      TreeSet<Window> actual,
-      TreeSet<Integer> actualLate) {
+  /** The correlator's application or the library API over the events, then the flush record. */
+  @FunctionalInterface
+  private interface Run {
+    void run(
+        WindowSpec spec,
+        List<Event> events,
+        Event flush,
+        TreeSet<Window> windows,
+        TreeSet<Integer> late);
+  }
+
+  /** Runs the events (then a flush record) through {@code run} and through the DSL; compares. */
+  private void assertSameAsDsl(WindowSpec spec, List<Event> events, Run run) {
+    Event flush = flush(events);
+    TreeSet<Window> actual = new TreeSet<>();
+    TreeSet<Integer> actualLate = new TreeSet<>();
+    run.run(spec, events, flush, actual, actualLate);
     TreeSet<Window> expected = new TreeSet<>();
     TreeSet<Integer> expectedLate = new TreeSet<>();
     dsl(spec, events, flush, expected, expectedLate);
