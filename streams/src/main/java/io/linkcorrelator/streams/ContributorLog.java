@@ -153,25 +153,11 @@ final class ContributorLog {
     return b == 0 ? a : gcd(b, a % b);
   }
 
-  /** Appends a contribution of key that arrived in event-time order (no arrival lag). */
-  void append(byte[] key, Contribution contribution) {
-    append(key, contribution, contribution.timestamp());
-  }
-
   /**
    * Appends a contribution of key: one put of its page, no read.
    *
    * @param streamTime the stream time when it arrived, its own event time included: a window that
-   *     had closed by then does not hold it ({@link #entries(byte[], long, long, long)})
-   */
-  void append(byte[] key, Contribution contribution, long streamTime) {
-    append(key, contribution, streamTime, false);
-  }
-
-  /**
-   * Appends a contribution of key: one put of its page, no read.
-   *
-   * @param streamTime the stream time when it arrived, its own event time included
+   *     had closed by then does not hold it ({@link WindowRule#contributors})
    * @param atHorizon whether it started a session at the horizon ({@link SessionWindowRule}): the
    *     entry is marked, at no cost in bytes
    */
@@ -264,24 +250,6 @@ final class ContributorLog {
       }
     }
     return page;
-  }
-
-  /**
-   * The contributions of key with event times in [from, to], in (event time, topic id, partition,
-   * offset) order, each message once.
-   */
-  Entries entries(byte[] key, long from, long to) {
-    return entries(key, from, to, Long.MAX_VALUE);
-  }
-
-  /**
-   * The contributions of key with event times in [from, to] that arrived while the stream time was
-   * before {@code closeTime}, in (event time, topic id, partition, offset) order, each message
-   * once: a window's contributors when its result is built after it closed (emission goes on in
-   * pieces), without the messages that arrived meanwhile for other windows of that time range.
-   */
-  Entries entries(byte[] key, long from, long to, long closeTime) {
-    return entries(key, from, to, (time, arrival, atHorizon) -> arrival < closeTime);
   }
 
   /**

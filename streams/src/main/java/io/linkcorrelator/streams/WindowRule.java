@@ -72,7 +72,7 @@ interface WindowRule {
         StateKeys.groupKeyBytesOfWindow(window),
         StateKeys.windowStart(window),
         end - 1,
-        spec.closeTime(end));
+        (time, arrival, atHorizon) -> arrival < spec.closeTime(end));
   }
 
   /** The rule of the window type. */

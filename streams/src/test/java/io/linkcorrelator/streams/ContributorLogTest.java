@@ -41,13 +41,13 @@ class ContributorLogTest {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000);
     for (int i = 0; i < 5; i++) {
-      log.append(KEY, contribution("orders", 0, i, 100 + i));
+      append(log, KEY, contribution("orders", 0, i, 100 + i));
     }
     assertThat(pages(store)).hasSize(1);
 
     flushes.incrementAndGet();
-    log.append(KEY, contribution("orders", 0, 5, 105));
-    log.append(KEY, contribution("orders", 0, 6, 1_500)); // the next bucket
+    append(log, KEY, contribution("orders", 0, 5, 105));
+    append(log, KEY, contribution("orders", 0, 6, 1_500)); // the next bucket
 
     assertThat(pages(store)).hasSize(3);
     assertThat(offsets(log, KEY, 0, 2_000)).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L);
@@ -57,14 +57,15 @@ class ContributorLogTest {
   void aWindowReadsOnlyTheEntriesThatArrivedBeforeItClosed() {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000);
-    log.append(KEY, contribution("orders", 0, 0, 100), 100); // in order
-    log.append(KEY, contribution("orders", 0, 1, 600), 600);
-    log.append(KEY, contribution("orders", 0, 2, 200), 600); // out of order: stream time 600
-    log.append(KEY, contribution("orders", 0, 3, 300), 1_400); // after [0, 500) closed at 1,000
+    append(log, KEY, contribution("orders", 0, 0, 100), 100); // in order
+    append(log, KEY, contribution("orders", 0, 1, 600), 600);
+    append(log, KEY, contribution("orders", 0, 2, 200), 600); // out of order: stream time 600
+    append(log, KEY, contribution("orders", 0, 3, 300), 1_400); // after [0, 500) closed at 1,000
     flushes.incrementAndGet();
-    log.append(KEY, contribution("orders", 0, 4, 400), 999); // just before
+    append(log, KEY, contribution("orders", 0, 4, 400), 999); // just before
 
-    try (ContributorLog.Entries entries = log.entries(KEY, 0, 499, 1_000)) {
+    try (ContributorLog.Entries entries =
+        log.entries(KEY, 0, 499, (time, arrival, atHorizon) -> arrival < 1_000)) {
       List<Long> offsets = new ArrayList<>();
       entries.forEachRemaining(c -> offsets.add(c.offset()));
       assertThat(offsets).containsExactly(0L, 2L, 4L);
@@ -79,7 +80,7 @@ class ContributorLogTest {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000);
     // One page each: the second and third differ only in the mark.
-    log.append(KEY, contribution("orders", 0, 0, 100), 100);
+    append(log, KEY, contribution("orders", 0, 0, 100), 100);
     flushes.incrementAndGet();
     log.append(KEY, contribution("orders", 0, 1, 100), 600, true);
     flushes.incrementAndGet();
@@ -112,7 +113,7 @@ class ContributorLogTest {
     ContributorLog log = log(store, 1_000_000);
     int appended = 1_000;
     for (int i = 0; i < appended; i++) {
-      log.append(KEY, contribution("orders", 1, i, 10 + i));
+      append(log, KEY, contribution("orders", 1, i, 10 + i));
     }
     List<KeyValue<Bytes, byte[]>> pages = pages(store);
     assertThat(pages).hasSizeGreaterThan(1);
@@ -134,7 +135,7 @@ class ContributorLogTest {
             1_000,
             counted.of("log", new MockProcessorContext<>().taskId()));
     for (int i = 0; i < 20; i++) {
-      log.append(KEY, contribution("payments", 2, 100 - i, 500 - i));
+      append(log, KEY, contribution("payments", 2, 100 - i, 500 - i));
     }
     assertThat(pages(store)).hasSize(20);
     List<Long> expected = new ArrayList<>();
@@ -149,16 +150,16 @@ class ContributorLogTest {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000);
     for (int i = 0; i < 4; i++) {
-      log.append(KEY, contribution("orders", 0, i, 100 + i));
+      append(log, KEY, contribution("orders", 0, i, 100 + i));
     }
     flushes.incrementAndGet(); // at-least-once: after a crash, offsets 2 and 3 are processed again
-    log.append(KEY, contribution("orders", 0, 2, 102));
-    log.append(KEY, contribution("orders", 0, 3, 103));
-    log.append(KEY, contribution("payments", 0, 3, 103)); // another topic: another message
+    append(log, KEY, contribution("orders", 0, 2, 102));
+    append(log, KEY, contribution("orders", 0, 3, 103));
+    append(log, KEY, contribution("payments", 0, 3, 103)); // another topic: another message
 
     assertThat(pages(store)).hasSize(2);
     assertThat(offsets(log, KEY, 0, 999)).containsExactly(0L, 1L, 2L, 3L, 3L);
-    try (ContributorLog.Entries entries = log.entries(KEY, 0, 999)) {
+    try (ContributorLog.Entries entries = log.entries(KEY, 0, 999, ALL)) {
       List<String> topics = new ArrayList<>();
       entries.forEachRemaining(c -> topics.add(c.topic()));
       assertThat(topics).containsExactly("orders", "orders", "orders", "orders", "payments");
@@ -184,9 +185,9 @@ class ContributorLogTest {
                     random.nextInt(1_000),
                     random.nextInt(500));
         if (random.nextInt(8) == 0) {
-          log.append(OTHER_KEY, c);
+          append(log, OTHER_KEY, c);
         } else {
-          log.append(KEY, c);
+          append(log, KEY, c);
           if (!appended.contains(c)) {
             appended.add(c);
           }
@@ -218,8 +219,8 @@ class ContributorLogTest {
     for (int i = 0; i < 500; i++) {
       Contribution c = contribution("orders", 0, i, random.nextInt(10_000));
       appended.add(c);
-      log.append(KEY, c);
-      log.append(OTHER_KEY, contribution("orders", 1, i, random.nextInt(10_000)));
+      append(log, KEY, c);
+      append(log, OTHER_KEY, contribution("orders", 1, i, random.nextInt(10_000)));
       if (i % 50 == 0) {
         flushes.incrementAndGet();
       }
@@ -243,9 +244,9 @@ class ContributorLogTest {
   void aPageFreedWhileOpenIsNotWrittenAgainByTheNextAppend() {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 10);
-    log.append(KEY, contribution("orders", 0, 1, 3));
+    append(log, KEY, contribution("orders", 0, 1, 3));
     log.free(KEY, 0, 10);
-    log.append(KEY, contribution("orders", 0, 2, 4)); // the same bucket, same generation
+    append(log, KEY, contribution("orders", 0, 2, 4)); // the same bucket, same generation
     assertThat(offsets(log, KEY, 0, 9)).containsExactly(2L);
   }
 
@@ -257,7 +258,7 @@ class ContributorLogTest {
     store.put(
         StateKeys.logPage(KEY, 0, 0, 0, 5),
         ContributionSerde.encodeEntry(contribution("orders", 0, 5, 5)));
-    assertThatThrownBy(() -> log.entries(KEY, 0, 999))
+    assertThatThrownBy(() -> log.entries(KEY, 0, 999, ALL))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("unknown layout")
         .hasMessageContaining("reset the application's state");
@@ -269,16 +270,16 @@ class ContributorLogTest {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000);
     long offset = 5_000_000_000L; // a long-lived topic's offsets: five bytes each in full
-    log.append(KEY, contribution("orders", 3, offset, 10));
+    append(log, KEY, contribution("orders", 3, offset, 10));
     int one = pages(store).get(0).value.length;
     for (int i = 1; i < 50; i++) {
-      log.append(KEY, contribution("orders", 3, offset + i, 10 + i));
+      append(log, KEY, contribution("orders", 3, offset + i, 10 + i));
     }
     int rest = ContributionSerde.entrySize(contribution("orders", 3, offset, 10), 0);
     // Each later entry: its time from the bucket start, the distance to the previous offset and the
     // rest's length (one byte each), then the rest; the header's varints keep their one byte each.
     assertThat(pages(store).get(0).value.length).isEqualTo(one + 49 * (3 + rest));
-    log.append(KEY, contribution("payments", 3, offset + 50, 60)); // another topic: in full
+    append(log, KEY, contribution("payments", 3, offset + 50, 60)); // another topic: in full
     assertThat(pages(store).get(0).value.length)
         .isEqualTo(one + 50 * (3 + rest) - 1 + Varints.sizeOf(offset + 50 << 1 | 1) + 2);
     assertThat(offsets(log, KEY, 0, 999)).hasSize(51).startsWith(offset).endsWith(offset + 50);
@@ -291,7 +292,7 @@ class ContributorLogTest {
     // A page of the layout 0xA0: count 1, least and greatest time 5, then an entry whose partition,
     // offset and topic id are in full (zig-zag varints).
     store.put(StateKeys.logPage(KEY, 0, 0, 0, 5), new byte[] {(byte) 0xA0, 2, 10, 10, 10, 0, 10});
-    assertThatThrownBy(() -> log.entries(KEY, 0, 999))
+    assertThatThrownBy(() -> log.entries(KEY, 0, 999, ALL))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("unknown layout (first byte 0xA0")
         .hasMessageContaining("reset the application's state");
@@ -310,9 +311,23 @@ class ContributorLogTest {
         .toList();
   }
 
+  /** Every entry of the range. */
+  private static final ContributorLog.Holds ALL = (time, arrival, atHorizon) -> true;
+
+  /** Appends in event-time order (no arrival lag), not at a session's horizon. */
+  private static void append(ContributorLog log, byte[] key, Contribution contribution) {
+    log.append(key, contribution, contribution.timestamp(), false);
+  }
+
+  /** Appends at {@code streamTime}, not at a session's horizon. */
+  private static void append(
+      ContributorLog log, byte[] key, Contribution contribution, long streamTime) {
+    log.append(key, contribution, streamTime, false);
+  }
+
   private static List<String> read(ContributorLog log, byte[] key, long from, long to) {
     List<String> read = new ArrayList<>();
-    try (ContributorLog.Entries entries = log.entries(key, from, to)) {
+    try (ContributorLog.Entries entries = log.entries(key, from, to, ALL)) {
       entries.forEachRemaining(c -> read.add(describe(c)));
     }
     return read;
@@ -324,7 +339,7 @@ class ContributorLogTest {
 
   private static List<Long> offsets(ContributorLog log, byte[] key, long from, long to) {
     List<Long> offsets = new ArrayList<>();
-    try (ContributorLog.Entries entries = log.entries(key, from, to)) {
+    try (ContributorLog.Entries entries = log.entries(key, from, to, ALL)) {
       entries.forEachRemaining(c -> offsets.add(c.offset()));
     }
     return offsets;
