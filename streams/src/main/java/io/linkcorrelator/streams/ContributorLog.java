@@ -54,9 +54,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * page, so a page reaches the changelog once, and one commit interval costs one changelog record
  * per (key, bucket) whatever its entry count. A page also ends at {@value #PAGE_BYTES} bytes, which
  * bounds the copy per append. Without the cache every append makes a page of its own; nothing but
- * the page count depends on the generations. Starting a page reads its key: a message processed
- * again after a failure (at-least-once) would otherwise start the page it started before again and
- * overwrite the entries that page took after it; instead the page is continued.
+ * the page count depends on the generations. Under at-least-once, starting a page reads its key: a
+ * message processed again after a failure would otherwise start the page it started before again
+ * and overwrite the entries that page took after it; instead the page is continued. Under
+ * exactly-once no message is processed again into a state that holds its page (a failed
+ * transaction's writes are not restored), so a page starts without a read.
  *
  * <p><b>Reads</b> ({@link #entries}) scan the key's pages of the buckets that overlap the range,
  * keep the entries in it, sort them by (event time, topic id, partition, offset) and drop exact
@@ -89,6 +91,7 @@ final class ContributorLog {
   private final List<String> topics = new ArrayList<>();
   private final long bucketWidth;
   private final AtomicLong flushes;
+  private final boolean atLeastOnce;
 
   /** The pages open in the current generation, by key and bucket. */
   private final Map<Slot, Page> open = new HashMap<>();
@@ -107,13 +110,16 @@ final class ContributorLog {
    * @param inputTopics the configured input topics
    * @param bucketWidth the width of the pages' event-time buckets, {@link #bucketWidth}
    * @param flushes how often the log's cache has written to the store ({@link CacheFlushes})
+   * @param atLeastOnce whether a message may be processed again after a failure with its earlier
+   *     writes kept (at-least-once): then a page's start reads whether it exists
    */
   ContributorLog(
       KeyValueStore<Bytes, byte[]> store,
       KeyValueStore<Bytes, byte[]> ids,
       List<String> inputTopics,
       long bucketWidth,
-      AtomicLong flushes) {
+      AtomicLong flushes,
+      boolean atLeastOnce) {
     if (bucketWidth < 1) {
       throw new IllegalArgumentException("bucket width " + bucketWidth + " must be positive");
     }
@@ -122,6 +128,7 @@ final class ContributorLog {
     this.inputTopics = inputTopics.stream().sorted().toList();
     this.bucketWidth = bucketWidth;
     this.flushes = flushes;
+    this.atLeastOnce = atLeastOnce;
     this.generation = flushes.get();
     try (KeyValueIterator<Bytes, byte[]> stored =
         ids.range(StateKeys.logTopicIdsFrom(), StateKeys.logTopicIdsTo())) {
@@ -154,7 +161,7 @@ final class ContributorLog {
   }
 
   /**
-   * Appends a contribution of key: one put of its page, no read.
+   * Appends a contribution of key: one put of its page, no read (but see {@link #start}).
    *
    * @param streamTime the stream time when it arrived, its own event time included: a window that
    *     had closed by then does not hold it ({@link WindowRule#contributors})
@@ -230,12 +237,13 @@ final class ContributorLog {
   }
 
   /**
-   * A new page; or, when its message started a page before (it is processed again after a failure),
-   * that page, so that its other entries are kept. One read per page, not per entry.
+   * A new page; or, under at-least-once, when its message started a page before (it is processed
+   * again after a failure), that page, so that its other entries are kept. One read per page, not
+   * per entry.
    */
   private Page start(Bytes pageKey) {
     Page page = new Page(pageKey);
-    byte[] before = store.get(pageKey);
+    byte[] before = atLeastOnce ? store.get(pageKey) : null;
     if (before != null) {
       PageReader reader = new PageReader(new KeyValue<>(pageKey, before));
       page.value = before;

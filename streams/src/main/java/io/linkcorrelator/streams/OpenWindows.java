@@ -3,7 +3,9 @@ package io.linkcorrelator.streams;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.utils.Bytes;
@@ -40,6 +42,9 @@ final class OpenWindows {
 
   /** The close index: every open window by close time, then window key. */
   private final TreeSet<Due> due = new TreeSet<>();
+
+  /** The windows in the close index, by key: whether a window is open without a search. */
+  private final Set<Bytes> open = new HashSet<>();
 
   /** Writes and flushes of the window state's cache, or null: emitted windows go at once. */
   private final AtomicLong flushes;
@@ -80,9 +85,9 @@ final class OpenWindows {
     this.state = state;
     this.spec = spec;
     this.flushes = flushes;
-    try (KeyValueIterator<Bytes, byte[]> open =
+    try (KeyValueIterator<Bytes, byte[]> stored =
         state.range(StateKeys.windowsFrom(), StateKeys.windowsTo())) {
-      open.forEachRemaining(window -> due.add(new Due(closeTime(window.key), window.key)));
+      stored.forEachRemaining(window -> index(window.key));
     }
     StateKeys.deleteEarlierCloseIndex(state);
   }
@@ -111,7 +116,8 @@ final class OpenWindows {
       return false;
     }
     Bytes windowKey = StateKeys.window(key, start, end);
-    if (due.add(new Due(closeTime, windowKey))) {
+    if (open.add(windowKey)) {
+      due.add(new Due(closeTime, windowKey));
       ByteBuffer value = ByteBuffer.allocate(olderUntil == Long.MIN_VALUE ? 8 : 16);
       value.putLong(spanStart);
       if (olderUntil != Long.MIN_VALUE) {
@@ -140,7 +146,7 @@ final class OpenWindows {
 
   /** Forgets a window that was merged into another (a session): no result of its own. */
   void remove(Bytes windowKey) {
-    due.remove(new Due(closeTime(windowKey), windowKey));
+    unindex(windowKey);
     state.delete(windowKey);
   }
 
@@ -149,7 +155,7 @@ final class OpenWindows {
    * once, or under at-least-once in two steps of {@link #settle} (see the class comment).
    */
   void emitted(Bytes windowKey, WindowRule rule) {
-    due.remove(new Due(closeTime(windowKey), windowKey));
+    unindex(windowKey);
     if (flushes == null) {
       state.delete(windowKey);
       free(windowKey, rule);
@@ -263,9 +269,9 @@ final class OpenWindows {
    * ones not yet deleted included: their entries are freed by their own free).
    */
   long earliestStart(byte[] key, long from) {
-    try (KeyValueIterator<Bytes, byte[]> open =
+    try (KeyValueIterator<Bytes, byte[]> stored =
         state.range(StateKeys.windowFrom(key, from), StateKeys.windowTo(key, Long.MAX_VALUE))) {
-      return open.hasNext() ? StateKeys.windowStart(open.next().key) : Long.MAX_VALUE;
+      return stored.hasNext() ? StateKeys.windowStart(stored.next().key) : Long.MAX_VALUE;
     }
   }
 
@@ -299,7 +305,17 @@ final class OpenWindows {
    * deletion is passed over and the store's stale entry comes back); the close index is the truth.
    */
   private boolean isOpen(Bytes window) {
-    return due.contains(new Due(closeTime(window), window));
+    return open.contains(window);
+  }
+
+  private void index(Bytes window) {
+    open.add(window);
+    due.add(new Due(closeTime(window), window));
+  }
+
+  private void unindex(Bytes window) {
+    open.remove(window);
+    due.remove(new Due(closeTime(window), window));
   }
 
   private long closeTime(Bytes windowKey) {

@@ -47,10 +47,16 @@ final class TimeWindowRule implements WindowRule {
   /**
    * Keeps the entries from the earliest start among the key's open windows on. An entry belongs to
    * every open window that holds it from the moment it is accepted, and windows of one key close in
-   * start order, so nothing below that start is needed again.
+   * start order, so nothing below that start is needed again. A tumbling window is one bucket of
+   * the log and the only window of its entries: its bucket goes, without looking for that start.
    */
   @Override
   public void free(byte[] key, long closedStart) {
-    log.free(key, closedStart, windows.earliestStart(key, closedStart));
+    long size = spec.sizeMs();
+    long keepFrom =
+        spec.advanceMs() == size
+            ? WindowSpec.plus(closedStart, size)
+            : windows.earliestStart(key, closedStart);
+    log.free(key, closedStart, keepFrom);
   }
 }

@@ -135,18 +135,19 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
     this.taskSpans = spans.forApplication(context.applicationId());
     KeyValueStore<Bytes, byte[]> state = context.getStateStore(stores.windows());
     StateKeys.refuseEarlierLayout(state, stores.windows());
+    Map<String, Object> streams = context.appConfigs();
+    boolean exactlyOnce =
+        String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
+            .startsWith("exactly_once");
     this.log =
         new ContributorLog(
             context.getStateStore(stores.log()),
             state,
             inputTopics,
             ContributorLog.bucketWidth(spec),
-            flushes.of(stores.log(), context.taskId()));
+            flushes.of(stores.log(), context.taskId()),
+            !exactlyOnce);
     this.pending = null; // a task revived after a rollback re-inits: its held results are gone
-    Map<String, Object> streams = context.appConfigs();
-    boolean exactlyOnce =
-        String.valueOf(streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
-            .startsWith("exactly_once");
     // Rebuilt from the restored store whenever a task (re)starts: init runs again on revival.
     this.windows =
         new OpenWindows(

@@ -133,7 +133,8 @@ class ContributorLogTest {
             store(Stores.inMemoryKeyValueStore("ids")),
             TOPICS,
             1_000,
-            counted.of("log", new MockProcessorContext<>().taskId()));
+            counted.of("log", new MockProcessorContext<>().taskId()),
+            true);
     for (int i = 0; i < 20; i++) {
       append(log, KEY, contribution("payments", 2, 100 - i, 500 - i));
     }
@@ -347,7 +348,7 @@ class ContributorLogTest {
 
   private ContributorLog log(KeyValueStore<Bytes, byte[]> store, long width) {
     return new ContributorLog(
-        store, store(Stores.inMemoryKeyValueStore("ids")), TOPICS, width, flushes);
+        store, store(Stores.inMemoryKeyValueStore("ids")), TOPICS, width, flushes, true);
   }
 
   private static KeyValueStore<Bytes, byte[]> store(KeyValueBytesStoreSupplier supplier) {
