@@ -106,6 +106,8 @@ final class EndToEnd {
    * @param records records in the input
    * @param results final results read (one per key and window)
    * @param nanos from the application's launch to the last result read
+   * @param secondHalfNanos from the result that made half of them to the last: the later half of
+   *     the windows, and so of the records, without the launch and the first warm-up
    * @param changelogRecords records in the application's changelog topics afterwards
    * @param changelogBytes their keys' and values' bytes
    * @param spans aggregate spans received (C only)
@@ -115,11 +117,14 @@ final class EndToEnd {
    *     until the receiver had decoded it (C only)
    * @param decodeP99Millis 99th percentile of the receiver's reading and decoding of a request, not
    *     part of the close → span times (C only)
+   * @param cpu CPU time the application's JVM had used when its last result was read (all its
+   *     threads, start-up and JIT compiling included)
    */
   record Result(
       int records,
       int results,
       long nanos,
+      long secondHalfNanos,
       long changelogRecords,
       long changelogBytes,
       int spans,
@@ -128,10 +133,15 @@ final class EndToEnd {
       double roundTripP50Millis,
       double decodeP99Millis,
       double startMillis,
-      double rebalanceMillis) {
+      double rebalanceMillis,
+      JvmCpu cpu) {
 
     double recordsPerSecond() {
       return records * 1e9 / nanos;
+    }
+
+    double secondHalfRecordsPerSecond() {
+      return records / 2.0 * 1e9 / secondHalfNanos;
     }
 
     double changelogBytesPerContributor() {
@@ -273,6 +283,7 @@ final class EndToEnd {
       try {
         int read = 0;
         long last = start;
+        long half = start;
         long deadline = start + TimeUnit.MINUTES.toNanos(5);
         while (read < cell.results() && System.nanoTime() < deadline && process.isAlive()) {
           for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(20))) {
@@ -285,9 +296,13 @@ final class EndToEnd {
                 RESULT_KEY_PREFIX.length)) {
               read++;
               last = System.nanoTime();
+              if (read == cell.results() / 2) {
+                half = last;
+              }
             }
           }
         }
+        JvmCpu cpu = JvmCpu.of(process.toHandle());
         if (read < cell.results()) {
           throw new IllegalStateException(
               side.label
@@ -328,6 +343,7 @@ final class EndToEnd {
             cell.records(),
             read,
             last - start,
+            last - half,
             changelog[0],
             changelog[1],
             spans.size(),
@@ -336,7 +352,8 @@ final class EndToEnd {
             percentile(roundTrips, 0.5),
             percentile(decodes, 0.99),
             phases[0],
-            phases[1]);
+            phases[1],
+            cpu);
       } finally {
         if (process.isAlive()) {
           process.destroyForcibly();
@@ -526,8 +543,8 @@ final class EndToEnd {
   /** Prints the end-to-end table: per cell, A and C with C's ratio to A. */
   static void print(List<Measured> table, PrintStream out) {
     out.printf(
-        "%n| contributors per window | keys × windows | variant | records/s | vs A | changelog bytes per contributor | changelog records per contributor | close → span at receiver p50 / p99 | export round trip p50 (receiver decode p99) | launch → streams start, rebalance |%n");
-    out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        "%n| contributors per window | keys × windows | variant | records/s | vs A | records/s of the later half (vs A) | application JVM's CPU per record, all / not compiling (vs A) | changelog bytes per contributor | changelog records per contributor | close → span at receiver p50 / p99 | export round trip p50 (receiver decode p99) | launch → streams start, rebalance |%n");
+    out.println("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     Map<Integer, List<Measured>> byCell =
         table.stream()
             .collect(
@@ -541,16 +558,35 @@ final class EndToEnd {
                   .mapToDouble(m -> m.result().recordsPerSecond())
                   .findFirst()
                   .orElse(Double.NaN);
+          double baselineSecondHalf =
+              rows.stream()
+                  .filter(m -> m.side() == Side.BASELINE)
+                  .mapToDouble(m -> m.result().secondHalfRecordsPerSecond())
+                  .findFirst()
+                  .orElse(Double.NaN);
+          JvmCpu baselineCpu =
+              rows.stream()
+                  .filter(m -> m.side() == Side.BASELINE)
+                  .map(m -> m.result().cpu())
+                  .findFirst()
+                  .orElse(new JvmCpu(Double.NaN, Double.NaN));
           for (Measured m : rows) {
             Result r = m.result();
             out.printf(
-                "| %,d | %,d × %d | %s | %,.0f | %.2f× | %.1f | %.2f | %s | %s | %.1f s, %.1f s |%n",
+                "| %,d | %,d × %d | %s | %,.0f | %.2f× | %,.0f (%.2f×) | %.1f / %.1f µs (%.2f× / %.2f×) | %.1f | %.2f | %s | %s | %.1f s, %.1f s |%n",
                 perWindow,
                 r.results() / WINDOWS,
                 WINDOWS,
                 m.side().label,
                 r.recordsPerSecond(),
                 r.recordsPerSecond() / baseline,
+                r.secondHalfRecordsPerSecond(),
+                r.secondHalfRecordsPerSecond() / baselineSecondHalf,
+                r.cpu().microsPerRecord(r.records()),
+                r.cpu().runningMicrosPerRecord(r.records()),
+                r.cpu().microsPerRecord(r.records()) / baselineCpu.microsPerRecord(r.records()),
+                r.cpu().runningMicrosPerRecord(r.records())
+                    / baselineCpu.runningMicrosPerRecord(r.records()),
                 r.changelogBytesPerContributor(),
                 r.changelogRecordsPerContributor(),
                 m.side() == Side.CORRELATOR

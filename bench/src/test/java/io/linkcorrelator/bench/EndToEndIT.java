@@ -38,6 +38,11 @@ class EndToEndIT {
         assertThat(result.records()).isEqualTo(2_000);
         assertThat(result.results()).as("one result per key and window").isEqualTo(200);
         assertThat(result.recordsPerSecond()).isPositive();
+        assertThat(result.secondHalfNanos()).isPositive().isLessThanOrEqualTo(result.nanos());
+        assertThat(result.cpu().seconds()).as("the application JVM's CPU time").isPositive();
+        assertThat(result.cpu().compilingShare())
+            .as("its JIT compiler threads' share, from /proc")
+            .isBetween(0.0, 1.0);
         assertThat(result.changelogRecords()).isPositive();
         assertThat(result.changelogBytes()).isGreaterThan(result.changelogRecords());
       }
