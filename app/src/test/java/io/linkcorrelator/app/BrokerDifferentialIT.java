@@ -45,8 +45,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -80,26 +79,10 @@ class BrokerDifferentialIT {
   private static final AvroSerde<Order> ORDERS = AvroSerde.of(Order.class);
   private static final AtomicInteger RUNS = new AtomicInteger();
 
-  private static EmbeddedKafka kafka;
-  private static OtlpReceiver receiver;
+  @AutoClose private static final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private static final OtlpReceiver receiver = OtlpReceiver.start();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void start() {
-    kafka = EmbeddedKafka.start();
-    receiver = OtlpReceiver.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (receiver != null) {
-      receiver.close();
-    }
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   /** Every window type, with and without grace; each case is a real run of both applications. */
   static Stream<Arguments> cases() {

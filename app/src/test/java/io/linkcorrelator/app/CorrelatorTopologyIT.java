@@ -41,6 +41,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,133 +54,128 @@ class CorrelatorTopologyIT {
 
   private static final long T0 = CorrelatorHarness.T0;
 
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private final OtlpReceiver receiver = OtlpReceiver.start();
+
   @TempDir Path stateDir;
 
   @Test
   void linksEveryProducedMessageExactlyOnceThroughARealBrokerAndOtlp() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      kafka.createTopic("events", 4);
-      kafka.createTopic("results", 1);
-      SdkTracerProvider tracing =
-          SdkTracerProvider.builder()
-              .setIdGenerator(DeterministicIds.idGenerator())
-              .setResource(
-                  Resource.getDefault()
-                      .merge(
-                          Resource.create(
-                              Attributes.of(
-                                  AttributeKey.stringKey("service.name"), "correlator-it"))))
-              .addSpanProcessor(
-                  BatchSpanProcessor.builder(
-                          OtlpHttpSpanExporter.builder()
-                              .setEndpoint(receiver.httpTracesUrl())
-                              .build())
-                      .build())
-              .build();
-      InMemoryMetricReader metrics = InMemoryMetricReader.create();
-      CorrelatorConfig config =
-          CorrelatorConfig.builder()
-              .applicationId("correlator-it")
-              .inputTopics("events")
-              .outputTopic("results")
-              .groupBy(GroupBy.header("tenant"))
-              // Regrouping interleaves the 4 input partitions: grace must cover that disorder.
-              .window(WindowSpec.tumbling(Duration.ofSeconds(10), Duration.ofMinutes(1)))
-              .maxLinksPerSpan(32)
-              .build();
-      Properties props = new Properties();
-      props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-      props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
-      props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
-      // As the application runs it (AppConfig): bad and late records are dead-lettered.
-      props.put(
-          StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-          DeadLetterHandler.class.getName());
+    kafka.createTopic("events", 4);
+    kafka.createTopic("results", 1);
+    SdkTracerProvider tracing =
+        SdkTracerProvider.builder()
+            .setIdGenerator(DeterministicIds.idGenerator())
+            .setResource(
+                Resource.getDefault()
+                    .merge(
+                        Resource.create(
+                            Attributes.of(
+                                AttributeKey.stringKey("service.name"), "correlator-it"))))
+            .addSpanProcessor(
+                BatchSpanProcessor.builder(
+                        OtlpHttpSpanExporter.builder()
+                            .setEndpoint(receiver.httpTracesUrl())
+                            .build())
+                    .build())
+            .build();
+    InMemoryMetricReader metrics = InMemoryMetricReader.create();
+    CorrelatorConfig config =
+        CorrelatorConfig.builder()
+            .applicationId("correlator-it")
+            .inputTopics("events")
+            .outputTopic("results")
+            .groupBy(GroupBy.header("tenant"))
+            // Regrouping interleaves the 4 input partitions: grace must cover that disorder.
+            .window(WindowSpec.tumbling(Duration.ofSeconds(10), Duration.ofMinutes(1)))
+            .maxLinksPerSpan(32)
+            .build();
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    // As the application runs it (AppConfig): bad and late records are dead-lettered.
+    props.put(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
 
-      try (OpenTelemetrySdk openTelemetry =
-              OpenTelemetrySdk.builder()
-                  .setTracerProvider(tracing)
-                  .setMeterProvider(
-                      SdkMeterProvider.builder().registerMetricReader(metrics).build())
-                  .build();
-          KafkaStreams streams =
-              new KafkaStreams(CorrelatorTopology.build(config, openTelemetry), props)) {
-        streams.start();
+    try (OpenTelemetrySdk openTelemetry =
+            OpenTelemetrySdk.builder()
+                .setTracerProvider(tracing)
+                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
+                .build();
+        KafkaStreams streams =
+            new KafkaStreams(CorrelatorTopology.build(config, openTelemetry), props)) {
+      streams.start();
 
-        Map<String, String> producerSpans = new HashMap<>(); // span id -> tenant
-        try (KafkaProducer<String, byte[]> producer =
-            new KafkaProducer<>(
-                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
-                new StringSerializer(),
-                new ByteArraySerializer())) {
-          for (int i = 0; i < 400; i++) {
-            String tenant = "tenant-" + (i % 5);
-            ProducerRecord<String, byte[]> record =
-                new ProducerRecord<>("events", null, T0 + i * 75L, "k" + i, new byte[] {1});
-            record.headers().add("tenant", tenant.getBytes(StandardCharsets.UTF_8));
-            record
-                .headers()
-                .add(
-                    "traceparent",
-                    CorrelatorHarness.traceparent(i).getBytes(StandardCharsets.UTF_8));
-            producer.send(record);
-            producerSpans.put(CorrelatorHarness.spanId(i), tenant);
-          }
-          // Only once every record has reached its window (else a closer could overtake one on
-          // its way through the repartition topic and make it late), advance stream time on
-          // every repartition partition: many group keys, far in the future.
-          awaitCounted(metrics, 400);
-          for (int i = 0; i < 40; i++) {
-            ProducerRecord<String, byte[]> closer =
-                new ProducerRecord<>("events", i % 4, T0 + 3_600_000L, "closer", new byte[] {1});
-            closer.headers().add("tenant", ("closer-" + i).getBytes(StandardCharsets.UTF_8));
-            producer.send(closer);
-          }
+      Map<String, String> producerSpans = new HashMap<>(); // span id -> tenant
+      try (KafkaProducer<String, byte[]> producer =
+          new KafkaProducer<>(
+              Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+              new StringSerializer(),
+              new ByteArraySerializer())) {
+        for (int i = 0; i < 400; i++) {
+          String tenant = "tenant-" + (i % 5);
+          ProducerRecord<String, byte[]> record =
+              new ProducerRecord<>("events", null, T0 + i * 75L, "k" + i, new byte[] {1});
+          record.headers().add("tenant", tenant.getBytes(StandardCharsets.UTF_8));
+          record
+              .headers()
+              .add(
+                  "traceparent", CorrelatorHarness.traceparent(i).getBytes(StandardCharsets.UTF_8));
+          producer.send(record);
+          producerSpans.put(CorrelatorHarness.spanId(i), tenant);
         }
-
-        List<ConsumerRecord<String, WindowResult>> results =
-            readResults(kafka, 15); // 5 tenants x 3 windows
-        tracing.forceFlush().join(10, TimeUnit.SECONDS);
-
-        assertThat(results).hasSize(15);
-        assertThat(results.stream().mapToLong(r -> r.value().getMessageCount()).sum())
-            .isEqualTo(400);
-        Set<String> aggregateIds = new HashSet<>();
-        for (ConsumerRecord<String, WindowResult> result : results) {
-          String traceparent =
-              new String(
-                  result.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8);
-          ReceivedSpan aggregate =
-              receiver
-                  .awaitSpans(
-                      span ->
-                          span.traceId().equals(result.value().getTraceId())
-                              && span.parentSpanId().isEmpty(),
-                      1,
-                      Duration.ofSeconds(20))
-                  .get(0);
-          assertThat(traceparent)
-              .isEqualTo("00-" + aggregate.traceId() + "-" + aggregate.spanId() + "-01");
-          aggregateIds.add(aggregate.spanId());
+        // Only once every record has reached its window (else a closer could overtake one on
+        // its way through the repartition topic and make it late), advance stream time on
+        // every repartition partition: many group keys, far in the future.
+        awaitCounted(metrics, 400);
+        for (int i = 0; i < 40; i++) {
+          ProducerRecord<String, byte[]> closer =
+              new ProducerRecord<>("events", i % 4, T0 + 3_600_000L, "closer", new byte[] {1});
+          closer.headers().add("tenant", ("closer-" + i).getBytes(StandardCharsets.UTF_8));
+          producer.send(closer);
         }
-        assertThat(aggregateIds).hasSize(15);
-
-        Map<String, Integer> linkCounts = new HashMap<>();
-        for (ReceivedSpan span : receiver.spans()) {
-          assertThat(span.droppedLinksCount()).isZero();
-          assertThat(span.links()).hasSizeLessThanOrEqualTo(32);
-          for (ReceivedSpan.Link link : span.links()) {
-            linkCounts.merge(link.spanId(), 1, Integer::sum);
-            assertThat(link.attributes()).containsEntry("messaging.destination.name", "events");
-          }
-        }
-        assertThat(linkCounts.keySet()).containsAll(producerSpans.keySet());
-        assertThat(linkCounts.values()).allMatch(count -> count == 1);
       }
+
+      List<ConsumerRecord<String, WindowResult>> results =
+          readResults(kafka, 15); // 5 tenants x 3 windows
+      tracing.forceFlush().join(10, TimeUnit.SECONDS);
+
+      assertThat(results).hasSize(15);
+      assertThat(results.stream().mapToLong(r -> r.value().getMessageCount()).sum()).isEqualTo(400);
+      Set<String> aggregateIds = new HashSet<>();
+      for (ConsumerRecord<String, WindowResult> result : results) {
+        String traceparent =
+            new String(result.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8);
+        ReceivedSpan aggregate =
+            receiver
+                .awaitSpans(
+                    span ->
+                        span.traceId().equals(result.value().getTraceId())
+                            && span.parentSpanId().isEmpty(),
+                    1,
+                    Duration.ofSeconds(20))
+                .get(0);
+        assertThat(traceparent)
+            .isEqualTo("00-" + aggregate.traceId() + "-" + aggregate.spanId() + "-01");
+        aggregateIds.add(aggregate.spanId());
+      }
+      assertThat(aggregateIds).hasSize(15);
+
+      Map<String, Integer> linkCounts = new HashMap<>();
+      for (ReceivedSpan span : receiver.spans()) {
+        assertThat(span.droppedLinksCount()).isZero();
+        assertThat(span.links()).hasSizeLessThanOrEqualTo(32);
+        for (ReceivedSpan.Link link : span.links()) {
+          linkCounts.merge(link.spanId(), 1, Integer::sum);
+          assertThat(link.attributes()).containsEntry("messaging.destination.name", "events");
+        }
+      }
+      assertThat(linkCounts.keySet()).containsAll(producerSpans.keySet());
+      assertThat(linkCounts.values()).allMatch(count -> count == 1);
     }
   }
 

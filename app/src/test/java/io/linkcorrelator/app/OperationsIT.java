@@ -20,6 +20,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,65 +30,63 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OperationsIT {
 
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private final OtlpReceiver receiver = OtlpReceiver.start();
+
   @TempDir Path dir;
 
   @Test
   void readinessTurnsTrueOnlyOnceRunningAndFalseWhileASecondInstanceJoins() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      int portOne = freePort();
-      int portTwo = freePort();
-      Map<String, String> env = AppTestKit.env(kafka, receiver, false);
-      Path configOne =
-          AppTestKit.config(dir, "one", "readiness", "correlator.health.port=" + portOne);
-      Path configTwo =
-          AppTestKit.config(dir, "two", "readiness", "correlator.health.port=" + portTwo);
-      Probe one = new Probe(portOne);
-      Probe two = new Probe(portTwo);
+    AppTestKit.createTopics(kafka);
+    int portOne = freePort();
+    int portTwo = freePort();
+    Map<String, String> env = AppTestKit.env(kafka, receiver, false);
+    Path configOne =
+        AppTestKit.config(dir, "one", "readiness", "correlator.health.port=" + portOne);
+    Path configTwo =
+        AppTestKit.config(dir, "two", "readiness", "correlator.health.port=" + portTwo);
+    Probe one = new Probe(portOne);
+    Probe two = new Probe(portTwo);
 
-      try (CorrelatorProcess first = CorrelatorProcess.start(configOne, env, "readiness-one")) {
-        List<Answer> starting =
-            one.readinessUntilLast(Answer::ready, Duration.ofSeconds(120), first::isAlive);
-        assertThat(starting).as("log: %s", first.log()).last().matches(Answer::ready);
-        List<Answer> beforeReady = starting.subList(0, starting.size() - 1);
-        assertThat(beforeReady)
-            .as("answers before the first 200")
-            .filteredOn(Answer::answered)
-            .isNotEmpty()
+    try (CorrelatorProcess first = CorrelatorProcess.start(configOne, env, "readiness-one")) {
+      List<Answer> starting =
+          one.readinessUntilLast(Answer::ready, Duration.ofSeconds(120), first::isAlive);
+      assertThat(starting).as("log: %s", first.log()).last().matches(Answer::ready);
+      List<Answer> beforeReady = starting.subList(0, starting.size() - 1);
+      assertThat(beforeReady)
+          .as("answers before the first 200")
+          .filteredOn(Answer::answered)
+          .isNotEmpty()
+          .allSatisfy(
+              answer -> {
+                assertThat(answer.status()).isEqualTo(503);
+                assertThat(answer.state()).isNotEqualTo("RUNNING");
+              });
+      assertThat(one.live()).isEqualTo(new Answer(200, "RUNNING"));
+
+      try (CorrelatorProcess second = CorrelatorProcess.start(configTwo, env, "readiness-two")) {
+        // Instance one rebalances while instance two joins: not ready, then ready again.
+        List<Answer> rebalancing =
+            one.readinessUntil(
+                sawInOrder(
+                    answer -> answer.state().equals("REBALANCING"),
+                    answer -> answer.state().equals("RUNNING")),
+                Duration.ofSeconds(120),
+                () -> first.isAlive() && second.isAlive());
+        assertThat(rebalancing)
+            .as("instance one's readiness while two joins; logs %s, %s", first.log(), second.log())
+            .anyMatch(answer -> answer.status() == 503 && answer.state().equals("REBALANCING"))
             .allSatisfy(
-                answer -> {
-                  assertThat(answer.status()).isEqualTo(503);
-                  assertThat(answer.state()).isNotEqualTo("RUNNING");
-                });
-        assertThat(one.live()).isEqualTo(new Answer(200, "RUNNING"));
-
-        try (CorrelatorProcess second = CorrelatorProcess.start(configTwo, env, "readiness-two")) {
-          // Instance one rebalances while instance two joins: not ready, then ready again.
-          List<Answer> rebalancing =
-              one.readinessUntil(
-                  sawInOrder(
-                      answer -> answer.state().equals("REBALANCING"),
-                      answer -> answer.state().equals("RUNNING")),
-                  Duration.ofSeconds(120),
-                  () -> first.isAlive() && second.isAlive());
-          assertThat(rebalancing)
-              .as(
-                  "instance one's readiness while two joins; logs %s, %s",
-                  first.log(), second.log())
-              .anyMatch(answer -> answer.status() == 503 && answer.state().equals("REBALANCING"))
-              .allSatisfy(
-                  answer -> assertThat(answer.ready()).isEqualTo(answer.state().equals("RUNNING")));
-          assertThat(one.live()).as("alive throughout").extracting(Answer::status).isEqualTo(200);
-          List<Answer> joining =
-              two.readinessUntilLast(Answer::ready, Duration.ofSeconds(120), second::isAlive);
-          assertThat(joining)
-              .allSatisfy(
-                  answer -> assertThat(answer.ready()).isEqualTo(answer.state().equals("RUNNING")));
-          assertThat(second.stop()).isEqualTo(143);
-        }
-        assertThat(first.stop()).isEqualTo(143);
+                answer -> assertThat(answer.ready()).isEqualTo(answer.state().equals("RUNNING")));
+        assertThat(one.live()).as("alive throughout").extracting(Answer::status).isEqualTo(200);
+        List<Answer> joining =
+            two.readinessUntilLast(Answer::ready, Duration.ofSeconds(120), second::isAlive);
+        assertThat(joining)
+            .allSatisfy(
+                answer -> assertThat(answer.ready()).isEqualTo(answer.state().equals("RUNNING")));
+        assertThat(second.stop()).isEqualTo(143);
       }
+      assertThat(first.stop()).isEqualTo(143);
     }
   }
 
@@ -96,63 +95,60 @@ class OperationsIT {
     int messages = 200;
     int keys = 10;
     long step = 20; // every message in the first 10 s window of its key: 10 windows stay open
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      Path config = AppTestKit.config(dir, "metrics", "metrics");
-      Map<String, String> env = AppTestKit.env(kafka, receiver, false);
-      env.put("OTEL_METRICS_EXPORTER", "otlp");
-      env.put("OTEL_METRIC_EXPORT_INTERVAL", "1000");
-      Duration wait = Duration.ofSeconds(120);
+    AppTestKit.createTopics(kafka);
+    Path config = AppTestKit.config(dir, "metrics", "metrics");
+    Map<String, String> env = AppTestKit.env(kafka, receiver, false);
+    env.put("OTEL_METRICS_EXPORTER", "otlp");
+    env.put("OTEL_METRIC_EXPORT_INTERVAL", "1000");
+    Duration wait = Duration.ofSeconds(120);
 
-      try (CorrelatorProcess correlator = CorrelatorProcess.start(config, env, "metrics")) {
-        AppTestKit.send(kafka, 0, messages, keys, step);
-        double lagAtLeast =
-            (System.currentTimeMillis() - (AppTestKit.T0 + (messages - 1) * step)) / 1_000.0;
+    try (CorrelatorProcess correlator = CorrelatorProcess.start(config, env, "metrics")) {
+      AppTestKit.send(kafka, 0, messages, keys, step);
+      double lagAtLeast =
+          (System.currentTimeMillis() - (AppTestKit.T0 + (messages - 1) * step)) / 1_000.0;
 
-        // Kafka Streams' own metrics and its clients'
-        receiver.awaitMetric("kafka.stream_thread.process_total", sumAtLeast(messages), wait);
-        receiver.awaitMetric("kafka.stream_thread.commit_latency_avg", p -> !p.isEmpty(), wait);
-        receiver.awaitMetric(
-            "kafka.consumer_fetch_manager.records_consumed_total", sumAtLeast(messages), wait);
-        receiver.awaitMetric("kafka.producer.record_send_total", sumAtLeast(1), wait);
-        // the correlator's
-        receiver.awaitMetric(
-            "correlator.records",
-            p ->
-                p.getOrDefault("correlator.outcome=linked", 0.0)
-                        + p.getOrDefault("correlator.outcome=unlinked", 0.0)
-                    == messages,
-            wait);
-        receiver.awaitMetric("correlator.windows.open", sumIs(keys), wait);
-        // each key's messages in pages of its own, at most one page per message
-        receiver.awaitMetric(
-            "correlator.contributor_log.pages",
-            p -> !p.isEmpty() && sum(p) >= keys && sum(p) <= messages,
-            wait);
-        assertThat(receiver.awaitMetric("correlator.stream_time.lag", p -> !p.isEmpty(), wait))
-            .hasEntrySatisfying("", lag -> assertThat(lag).isGreaterThanOrEqualTo(lagAtLeast));
-        assertThat(receiver.awaitMetric("correlator.export.waiting", p -> !p.isEmpty(), wait))
-            .containsExactly(Map.entry("", 1.0));
-        assertThat(receiver.awaitMetric("correlator.spans.dropped", p -> !p.isEmpty(), wait))
-            .containsOnly(
-                Map.entry("error.type=export_failed", 0.0), Map.entry("error.type=shutdown", 0.0));
+      // Kafka Streams' own metrics and its clients'
+      receiver.awaitMetric("kafka.stream_thread.process_total", sumAtLeast(messages), wait);
+      receiver.awaitMetric("kafka.stream_thread.commit_latency_avg", p -> !p.isEmpty(), wait);
+      receiver.awaitMetric(
+          "kafka.consumer_fetch_manager.records_consumed_total", sumAtLeast(messages), wait);
+      receiver.awaitMetric("kafka.producer.record_send_total", sumAtLeast(1), wait);
+      // the correlator's
+      receiver.awaitMetric(
+          "correlator.records",
+          p ->
+              p.getOrDefault("correlator.outcome=linked", 0.0)
+                      + p.getOrDefault("correlator.outcome=unlinked", 0.0)
+                  == messages,
+          wait);
+      receiver.awaitMetric("correlator.windows.open", sumIs(keys), wait);
+      // each key's messages in pages of its own, at most one page per message
+      receiver.awaitMetric(
+          "correlator.contributor_log.pages",
+          p -> !p.isEmpty() && sum(p) >= keys && sum(p) <= messages,
+          wait);
+      assertThat(receiver.awaitMetric("correlator.stream_time.lag", p -> !p.isEmpty(), wait))
+          .hasEntrySatisfying("", lag -> assertThat(lag).isGreaterThanOrEqualTo(lagAtLeast));
+      assertThat(receiver.awaitMetric("correlator.export.waiting", p -> !p.isEmpty(), wait))
+          .containsExactly(Map.entry("", 1.0));
+      assertThat(receiver.awaitMetric("correlator.spans.dropped", p -> !p.isEmpty(), wait))
+          .containsOnly(
+              Map.entry("error.type=export_failed", 0.0), Map.entry("error.type=shutdown", 0.0));
 
-        // The backend goes down while every window closes: results stop waiting, spans are lost.
-        receiver.stop();
-        AppTestKit.closeAllWindows(kafka);
-        awaitLog(correlator, "span export not confirmed", wait);
-        awaitLog(correlator, "Failed to export \\d+ spans", wait); // the exporter gave up
-        receiver.restart();
-        receiver.awaitMetric("correlator.export.waiting", sumIs(0), wait);
-        receiver.awaitMetric("correlator.spans.dropped", p -> sum(p) > 0, wait);
-        receiver.awaitMetric("otel.sdk.processor.span.processed", p -> sum(p) > 0, wait);
-        assertThat(correlator.stop()).isEqualTo(143);
-      }
-      assertThat(receiver.metricNames())
-          .as("names follow OpenTelemetry's conventions")
-          .allSatisfy(name -> assertThat(name).matches("[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+"));
+      // The backend goes down while every window closes: results stop waiting, spans are lost.
+      receiver.stop();
+      AppTestKit.closeAllWindows(kafka);
+      awaitLog(correlator, "span export not confirmed", wait);
+      awaitLog(correlator, "Failed to export \\d+ spans", wait); // the exporter gave up
+      receiver.restart();
+      receiver.awaitMetric("correlator.export.waiting", sumIs(0), wait);
+      receiver.awaitMetric("correlator.spans.dropped", p -> sum(p) > 0, wait);
+      receiver.awaitMetric("otel.sdk.processor.span.processed", p -> sum(p) > 0, wait);
+      assertThat(correlator.stop()).isEqualTo(143);
     }
+    assertThat(receiver.metricNames())
+        .as("names follow OpenTelemetry's conventions")
+        .allSatisfy(name -> assertThat(name).matches("[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+"));
   }
 
   private static double sum(Map<String, Double> points) {

@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,6 +33,9 @@ class ReliabilityIT {
   private static final int KEYS = 8;
   private static final long STEP_MS = 10; // 3,000 messages over 30 s: 3 windows of 10 s per key
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(150);
+
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private final OtlpReceiver receiver = OtlpReceiver.start();
 
   @TempDir Path dir;
 
@@ -132,193 +136,177 @@ class ReliabilityIT {
   @ValueSource(strings = {"exactly_once_v2", "at_least_once"})
   void aCorrelatorKilledMidStreamRestartsWithoutLosingAContributor(String guarantee)
       throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      String applicationId = "crash-" + guarantee.replace('_', '-');
-      Path config = config(dir, "crash", applicationId, "processing.guarantee=" + guarantee);
-      Map<String, String> env = AppTestKit.env(kafka, receiver, true);
-      String isolation = guarantee.startsWith("exactly") ? "read_committed" : "read_uncommitted";
+    AppTestKit.createTopics(kafka);
+    String applicationId = "crash-" + guarantee.replace('_', '-');
+    Path config = config(dir, "crash", applicationId, "processing.guarantee=" + guarantee);
+    Map<String, String> env = AppTestKit.env(kafka, receiver, true);
+    String isolation = guarantee.startsWith("exactly") ? "read_committed" : "read_uncommitted";
 
-      CorrelatorProcess first = CorrelatorProcess.start(config, env, "first");
-      AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
-      // Some windows closed (the first of every key), others still open: then kill -9.
-      AppTestKit.readResults(kafka, isolation, READ_TIMEOUT, r -> !r.isEmpty(), first::isAlive);
-      first.kill();
+    CorrelatorProcess first = CorrelatorProcess.start(config, env, "first");
+    AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
+    // Some windows closed (the first of every key), others still open: then kill -9.
+    AppTestKit.readResults(kafka, isolation, READ_TIMEOUT, r -> !r.isEmpty(), first::isAlive);
+    first.kill();
 
-      AppTestKit.send(kafka, MESSAGES / 2, MESSAGES, KEYS, STEP_MS);
-      AppTestKit.closeAllWindows(kafka);
-      try (CorrelatorProcess second = CorrelatorProcess.start(config, env, "second")) {
-        Map<String, List<WindowResult>> results =
-            byWindow(readAll(kafka, isolation, KEYS * 3, second));
-        second.stop();
+    AppTestKit.send(kafka, MESSAGES / 2, MESSAGES, KEYS, STEP_MS);
+    AppTestKit.closeAllWindows(kafka);
+    try (CorrelatorProcess second = CorrelatorProcess.start(config, env, "second")) {
+      Map<String, List<WindowResult>> results =
+          byWindow(readAll(kafka, isolation, KEYS * 3, second));
+      second.stop();
 
-        Map<String, Long> expected = expectedCounts(MESSAGES);
-        String logs = AppTestKit.log(first) + AppTestKit.log(second);
-        assertEveryResultIsCompleteWithDeterministicIds(results, expected, applicationId, logs);
-        if (guarantee.equals("exactly_once_v2")) {
-          assertThat(results.values())
-              .as("exactly one result per (key, window)")
-              .allSatisfy(copies -> assertThat(copies).hasSize(1));
-        }
-        assertEveryMessageLinked(receiver, MESSAGES);
-      } finally {
-        first.close();
+      Map<String, Long> expected = expectedCounts(MESSAGES);
+      String logs = AppTestKit.log(first) + AppTestKit.log(second);
+      assertEveryResultIsCompleteWithDeterministicIds(results, expected, applicationId, logs);
+      if (guarantee.equals("exactly_once_v2")) {
+        assertThat(results.values())
+            .as("exactly one result per (key, window)")
+            .allSatisfy(copies -> assertThat(copies).hasSize(1));
       }
+      assertEveryMessageLinked(receiver, MESSAGES);
+    } finally {
+      first.close();
     }
   }
 
   @Test
   void twoInstancesShareTheWorkAndOneLeavingMidStreamLosesNothing() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      Map<String, String> env = AppTestKit.env(kafka, receiver, false);
-      try (CorrelatorProcess one =
-              CorrelatorProcess.start(config(dir, "one", "scale-out"), env, "one");
-          CorrelatorProcess two =
-              CorrelatorProcess.start(config(dir, "two", "scale-out"), env, "two")) {
-        AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
-        AppTestKit.readResults(
-            kafka, "read_committed", READ_TIMEOUT, r -> !r.isEmpty(), one::isAlive);
-        two.stop();
+    AppTestKit.createTopics(kafka);
+    Map<String, String> env = AppTestKit.env(kafka, receiver, false);
+    try (CorrelatorProcess one =
+            CorrelatorProcess.start(config(dir, "one", "scale-out"), env, "one");
+        CorrelatorProcess two =
+            CorrelatorProcess.start(config(dir, "two", "scale-out"), env, "two")) {
+      AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
+      AppTestKit.readResults(
+          kafka, "read_committed", READ_TIMEOUT, r -> !r.isEmpty(), one::isAlive);
+      two.stop();
 
-        AppTestKit.send(kafka, MESSAGES / 2, MESSAGES, KEYS, STEP_MS);
-        AppTestKit.closeAllWindows(kafka);
-        Map<String, List<WindowResult>> results =
-            byWindow(readAll(kafka, "read_committed", KEYS * 3, one));
-        one.stop();
+      AppTestKit.send(kafka, MESSAGES / 2, MESSAGES, KEYS, STEP_MS);
+      AppTestKit.closeAllWindows(kafka);
+      Map<String, List<WindowResult>> results =
+          byWindow(readAll(kafka, "read_committed", KEYS * 3, one));
+      one.stop();
 
-        assertEveryResultIsCompleteWithDeterministicIds(
-            results,
-            expectedCounts(MESSAGES),
-            "scale-out",
-            AppTestKit.log(one) + AppTestKit.log(two));
-        assertThat(results.values()).allSatisfy(copies -> assertThat(copies).hasSize(1));
-        assertEveryMessageLinked(receiver, MESSAGES);
-      }
+      assertEveryResultIsCompleteWithDeterministicIds(
+          results,
+          expectedCounts(MESSAGES),
+          "scale-out",
+          AppTestKit.log(one) + AppTestKit.log(two));
+      assertThat(results.values()).allSatisfy(copies -> assertThat(copies).hasSize(1));
+      assertEveryMessageLinked(receiver, MESSAGES);
     }
   }
 
   @Test
   void aTraceBackendDownAtStartNeverBlocksTheStreamAndExportResumesWhenItReturns()
       throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      receiver.stop();
-      Map<String, String> env = AppTestKit.env(kafka, receiver, false);
-      try (CorrelatorProcess correlator =
-          CorrelatorProcess.start(config(dir, "outage", "otlp-outage"), env, "outage")) {
-        // Past 21 s: two windows per key close while nothing receives spans.
-        AppTestKit.send(kafka, 0, 2_200, KEYS, STEP_MS);
-        List<ConsumerRecord<String, WindowResult>> duringOutage =
-            AppTestKit.readResults(
-                kafka,
-                "read_committed",
-                READ_TIMEOUT,
-                r -> byWindow(r).size() >= KEYS * 2,
-                correlator::isAlive);
-        assertThat(byWindow(duringOutage))
-            .as("results flow while the backend is down")
-            .hasSizeGreaterThanOrEqualTo(KEYS * 2);
-        assertThat(receiver.spans()).isEmpty();
+    AppTestKit.createTopics(kafka);
+    receiver.stop();
+    Map<String, String> env = AppTestKit.env(kafka, receiver, false);
+    try (CorrelatorProcess correlator =
+        CorrelatorProcess.start(config(dir, "outage", "otlp-outage"), env, "outage")) {
+      // Past 21 s: two windows per key close while nothing receives spans.
+      AppTestKit.send(kafka, 0, 2_200, KEYS, STEP_MS);
+      List<ConsumerRecord<String, WindowResult>> duringOutage =
+          AppTestKit.readResults(
+              kafka,
+              "read_committed",
+              READ_TIMEOUT,
+              r -> byWindow(r).size() >= KEYS * 2,
+              correlator::isAlive);
+      assertThat(byWindow(duringOutage))
+          .as("results flow while the backend is down")
+          .hasSizeGreaterThanOrEqualTo(KEYS * 2);
+      assertThat(receiver.spans()).isEmpty();
 
-        receiver.restart();
-        AppTestKit.send(kafka, 2_200, MESSAGES, KEYS, STEP_MS);
-        AppTestKit.closeAllWindows(kafka);
-        Map<String, List<WindowResult>> results =
-            byWindow(readAll(kafka, "read_committed", KEYS * 3, correlator));
-        assertThat(results).hasSize(KEYS * 3);
-        List<WindowResult> afterOutage =
-            results.values().stream()
-                .flatMap(List::stream)
-                .filter(r -> r.getWindowStart().toEpochMilli() == T0 + 20_000)
-                .toList();
-        for (WindowResult result : afterOutage) {
-          List<ReceivedSpan> spans =
-              receiver.awaitSpans(
-                  s -> s.traceId().equals(result.getTraceId()), 1, Duration.ofSeconds(30));
-          assertThat(spans.stream().mapToLong(s -> s.links().size()).sum())
-              .isEqualTo(result.getLinkedCount());
-        }
-        correlator.stop();
+      receiver.restart();
+      AppTestKit.send(kafka, 2_200, MESSAGES, KEYS, STEP_MS);
+      AppTestKit.closeAllWindows(kafka);
+      Map<String, List<WindowResult>> results =
+          byWindow(readAll(kafka, "read_committed", KEYS * 3, correlator));
+      assertThat(results).hasSize(KEYS * 3);
+      List<WindowResult> afterOutage =
+          results.values().stream()
+              .flatMap(List::stream)
+              .filter(r -> r.getWindowStart().toEpochMilli() == T0 + 20_000)
+              .toList();
+      for (WindowResult result : afterOutage) {
+        List<ReceivedSpan> spans =
+            receiver.awaitSpans(
+                s -> s.traceId().equals(result.getTraceId()), 1, Duration.ofSeconds(30));
+        assertThat(spans.stream().mapToLong(s -> s.links().size()).sum())
+            .isEqualTo(result.getLinkedCount());
       }
+      correlator.stop();
     }
   }
 
   @Test
   void aBrokerRestartMidRunIsRecoveredWithoutManualAction() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      Map<String, String> env = AppTestKit.env(kafka, receiver, true);
-      try (CorrelatorProcess correlator =
-          CorrelatorProcess.start(config(dir, "broker", "broker-restart"), env, "broker")) {
-        AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
-        AppTestKit.readResults(
-            kafka, "read_committed", READ_TIMEOUT, r -> !r.isEmpty(), correlator::isAlive);
+    AppTestKit.createTopics(kafka);
+    Map<String, String> env = AppTestKit.env(kafka, receiver, true);
+    try (CorrelatorProcess correlator =
+        CorrelatorProcess.start(config(dir, "broker", "broker-restart"), env, "broker")) {
+      AppTestKit.send(kafka, 0, MESSAGES / 2, KEYS, STEP_MS);
+      AppTestKit.readResults(
+          kafka, "read_committed", READ_TIMEOUT, r -> !r.isEmpty(), correlator::isAlive);
 
-        kafka.stop();
-        AppTestKit.sleep(Duration.ofSeconds(5));
-        kafka.restart();
+      kafka.stop();
+      AppTestKit.sleep(Duration.ofSeconds(5));
+      kafka.restart();
 
-        AppTestKit.send(kafka, MESSAGES / 2, MESSAGES, KEYS, STEP_MS);
-        AppTestKit.closeAllWindows(kafka);
-        Map<String, List<WindowResult>> results =
-            byWindow(readAll(kafka, "read_committed", KEYS * 3, correlator));
-        assertThat(correlator.isAlive()).isTrue();
-        assertEveryResultIsCompleteWithDeterministicIds(
-            results, expectedCounts(MESSAGES), "broker-restart", AppTestKit.log(correlator));
-        assertThat(results.values()).allSatisfy(copies -> assertThat(copies).hasSize(1));
-        correlator.stop();
-        assertEveryMessageLinked(receiver, MESSAGES);
-      }
+      AppTestKit.send(kafka, MESSAGES / 2, MESSAGES, KEYS, STEP_MS);
+      AppTestKit.closeAllWindows(kafka);
+      Map<String, List<WindowResult>> results =
+          byWindow(readAll(kafka, "read_committed", KEYS * 3, correlator));
+      assertThat(correlator.isAlive()).isTrue();
+      assertEveryResultIsCompleteWithDeterministicIds(
+          results, expectedCounts(MESSAGES), "broker-restart", AppTestKit.log(correlator));
+      assertThat(results.values()).allSatisfy(copies -> assertThat(copies).hasSize(1));
+      correlator.stop();
+      assertEveryMessageLinked(receiver, MESSAGES);
     }
   }
 
   @Test
   void aWindowOfTwoHundredThousandContributorsIsFullyLinkedInA256MegabyteHeap() throws Exception {
     int contributors = 200_000;
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      Map<String, String> env = AppTestKit.env(kafka, receiver, true);
-      Path config = config(dir, "huge", "huge-window", "correlator.window.size.ms=60000");
-      try (CorrelatorProcess correlator =
-          CorrelatorProcess.start(config, env, "huge", "-Xmx256m")) {
-        try (var producer = AppTestKit.producer(kafka)) {
-          for (int i = 0; i < contributors; i++) {
-            var record = AppTestKit.tracedMessage(i, 1, 0);
-            producer.send(
-                new org.apache.kafka.clients.producer.ProducerRecord<>(
-                    record.topic(),
-                    null,
-                    T0 + i / 4,
-                    record.key(),
-                    record.value(),
-                    record.headers()));
-          }
+    AppTestKit.createTopics(kafka);
+    Map<String, String> env = AppTestKit.env(kafka, receiver, true);
+    Path config = config(dir, "huge", "huge-window", "correlator.window.size.ms=60000");
+    try (CorrelatorProcess correlator = CorrelatorProcess.start(config, env, "huge", "-Xmx256m")) {
+      try (var producer = AppTestKit.producer(kafka)) {
+        for (int i = 0; i < contributors; i++) {
+          var record = AppTestKit.tracedMessage(i, 1, 0);
+          producer.send(
+              new org.apache.kafka.clients.producer.ProducerRecord<>(
+                  record.topic(),
+                  null,
+                  T0 + i / 4,
+                  record.key(),
+                  record.value(),
+                  record.headers()));
         }
-        AppTestKit.closeAllWindows(kafka);
-        List<ConsumerRecord<String, WindowResult>> results =
-            AppTestKit.readResults(
-                kafka,
-                "read_committed",
-                Duration.ofMinutes(4),
-                r -> !r.isEmpty(),
-                correlator::isAlive);
-        assertThat(results).as("log:%n%s", AppTestKit.log(correlator)).hasSize(1);
-        assertThat(results.get(0).value().getMessageCount()).isEqualTo(contributors);
-
-        receiver.awaitSpans(span -> true, contributors / 128 + 1, Duration.ofMinutes(2));
-        correlator.stop();
-        assertThat(AppTestKit.log(correlator)).doesNotContain("OutOfMemoryError");
-        Map<String, Integer> linked = AppTestKit.linkCounts(receiver.spans());
-        assertThat(linked).hasSize(contributors);
-        assertThat(receiver.spans())
-            .allSatisfy(span -> assertThat(span.droppedLinksCount()).isZero());
       }
+      AppTestKit.closeAllWindows(kafka);
+      List<ConsumerRecord<String, WindowResult>> results =
+          AppTestKit.readResults(
+              kafka,
+              "read_committed",
+              Duration.ofMinutes(4),
+              r -> !r.isEmpty(),
+              correlator::isAlive);
+      assertThat(results).as("log:%n%s", AppTestKit.log(correlator)).hasSize(1);
+      assertThat(results.get(0).value().getMessageCount()).isEqualTo(contributors);
+
+      receiver.awaitSpans(span -> true, contributors / 128 + 1, Duration.ofMinutes(2));
+      correlator.stop();
+      assertThat(AppTestKit.log(correlator)).doesNotContain("OutOfMemoryError");
+      Map<String, Integer> linked = AppTestKit.linkCounts(receiver.spans());
+      assertThat(linked).hasSize(contributors);
+      assertThat(receiver.spans())
+          .allSatisfy(span -> assertThat(span.droppedLinksCount()).isZero());
     }
   }
 }

@@ -22,6 +22,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,73 +40,71 @@ class UnevenPartitionsIT {
   private static final long STEP_MS = 400;
   private static final int CUSTOMERS = 5;
 
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private final OtlpReceiver receiver = OtlpReceiver.start();
+
   @TempDir Path dir;
 
   @Test
   void aLaggingPartitionLosesNoRecordAndASilentPartitionsWindowsClose() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      AppTestKit.createTopics(kafka);
-      Path config =
-          AppTestKit.config(
-              dir,
-              "uneven",
-              "uneven",
-              "correlator.group.by=header:customer",
-              "correlator.partition.idle.ms=8000",
-              "correlator.window.idle.close.ms=12000");
-      List<ProducerRecord<String, byte[]>> early = new ArrayList<>();
-      List<ProducerRecord<String, byte[]>> heldBack = new ArrayList<>();
-      for (int j = 0; j < PER_PARTITION; j++) {
-        for (int partition : new int[] {0, 1, 3}) {
-          (partition == 3 ? heldBack : early).add(message(partition, j, "customer-" + j % 5));
-        }
-        if (j < QUIET) {
-          early.add(message(2, j, "quiet-" + j % 2)); // partition 2 goes silent at T0 + 15.6 s
-        }
+    AppTestKit.createTopics(kafka);
+    Path config =
+        AppTestKit.config(
+            dir,
+            "uneven",
+            "uneven",
+            "correlator.group.by=header:customer",
+            "correlator.partition.idle.ms=8000",
+            "correlator.window.idle.close.ms=12000");
+    List<ProducerRecord<String, byte[]>> early = new ArrayList<>();
+    List<ProducerRecord<String, byte[]>> heldBack = new ArrayList<>();
+    for (int j = 0; j < PER_PARTITION; j++) {
+      for (int partition : new int[] {0, 1, 3}) {
+        (partition == 3 ? heldBack : early).add(message(partition, j, "customer-" + j % 5));
       }
-      int total = early.size() + heldBack.size();
-
-      List<ConsumerRecord<String, WindowResult>> results;
-      try (CorrelatorProcess correlator =
-          CorrelatorProcess.start(config, AppTestKit.env(kafka, receiver, false), "uneven")) {
-        send(kafka, early);
-        awaitRunning(correlator);
-        AppTestKit.sleep(Duration.ofSeconds(4)); // partition 3 is held back while the others run
-        send(kafka, heldBack);
-        results = readResults(kafka, total, correlator);
-        assertThat(deadLetters(kafka, 0)).as("none dead-lettered as late").isEmpty();
-
-        // Its windows closed, a record for them is late: its dead letter names the original.
-        ProducerRecord<String, byte[]> late = message(1, PER_PARTITION, "customer-0");
-        send(
-            kafka,
-            List.of(
-                new ProducerRecord<>(
-                    late.topic(), 1, T0, late.key(), late.value(), late.headers())));
-        ConsumerRecord<byte[], byte[]> letter = deadLetters(kafka, 1).get(0);
-        assertThat(header(letter, DeadLetterHandler.TOPIC)).isEqualTo(AppTestKit.INPUT);
-        assertThat(header(letter, DeadLetterHandler.PARTITION)).isEqualTo("1");
-        assertThat(header(letter, DeadLetterHandler.OFFSET))
-            .isEqualTo(String.valueOf(PER_PARTITION));
-        assertThat(header(letter, "__streams.errors.topic"))
-            .endsWith("correlator-regroup-repartition");
-        assertThat(correlator.stop()).as("log: %s", correlator.log()).isEqualTo(143);
+      if (j < QUIET) {
+        early.add(message(2, j, "quiet-" + j % 2)); // partition 2 goes silent at T0 + 15.6 s
       }
-
-      assertThat(results.stream().mapToLong(r -> r.value().getMessageCount()).sum())
-          .as("every record counted in a window")
-          .isEqualTo(total);
-      assertThat(results.stream().map(ConsumerRecord::key).collect(Collectors.toSet()))
-          .contains("quiet-0", "quiet-1");
-      assertThat(results).hasSize(CUSTOMERS * 4 + 2 * 2);
-      Map<String, Integer> linked = AppTestKit.linkCounts(receiver.spans());
-      List<String> sent = new ArrayList<>();
-      early.forEach(r -> sent.add(producerSpan(r)));
-      heldBack.forEach(r -> sent.add(producerSpan(r)));
-      assertThat(linked.keySet()).containsExactlyInAnyOrderElementsOf(sent);
-      assertThat(linked.values()).as("each producer span linked exactly once").containsOnly(1);
     }
+    int total = early.size() + heldBack.size();
+
+    List<ConsumerRecord<String, WindowResult>> results;
+    try (CorrelatorProcess correlator =
+        CorrelatorProcess.start(config, AppTestKit.env(kafka, receiver, false), "uneven")) {
+      send(kafka, early);
+      awaitRunning(correlator);
+      AppTestKit.sleep(Duration.ofSeconds(4)); // partition 3 is held back while the others run
+      send(kafka, heldBack);
+      results = readResults(kafka, total, correlator);
+      assertThat(deadLetters(kafka, 0)).as("none dead-lettered as late").isEmpty();
+
+      // Its windows closed, a record for them is late: its dead letter names the original.
+      ProducerRecord<String, byte[]> late = message(1, PER_PARTITION, "customer-0");
+      send(
+          kafka,
+          List.of(
+              new ProducerRecord<>(late.topic(), 1, T0, late.key(), late.value(), late.headers())));
+      ConsumerRecord<byte[], byte[]> letter = deadLetters(kafka, 1).get(0);
+      assertThat(header(letter, DeadLetterHandler.TOPIC)).isEqualTo(AppTestKit.INPUT);
+      assertThat(header(letter, DeadLetterHandler.PARTITION)).isEqualTo("1");
+      assertThat(header(letter, DeadLetterHandler.OFFSET)).isEqualTo(String.valueOf(PER_PARTITION));
+      assertThat(header(letter, "__streams.errors.topic"))
+          .endsWith("correlator-regroup-repartition");
+      assertThat(correlator.stop()).as("log: %s", correlator.log()).isEqualTo(143);
+    }
+
+    assertThat(results.stream().mapToLong(r -> r.value().getMessageCount()).sum())
+        .as("every record counted in a window")
+        .isEqualTo(total);
+    assertThat(results.stream().map(ConsumerRecord::key).collect(Collectors.toSet()))
+        .contains("quiet-0", "quiet-1");
+    assertThat(results).hasSize(CUSTOMERS * 4 + 2 * 2);
+    Map<String, Integer> linked = AppTestKit.linkCounts(receiver.spans());
+    List<String> sent = new ArrayList<>();
+    early.forEach(r -> sent.add(producerSpan(r)));
+    heldBack.forEach(r -> sent.add(producerSpan(r)));
+    assertThat(linked.keySet()).containsExactlyInAnyOrderElementsOf(sent);
+    assertThat(linked.values()).as("each producer span linked exactly once").containsOnly(1);
   }
 
   /** Message j of a partition: event time T0 + j * 400 ms, grouped by its customer header. */

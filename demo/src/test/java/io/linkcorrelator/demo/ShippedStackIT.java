@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,9 @@ class ShippedStackIT {
   private static final Pattern CREATE_TOPIC =
       Pattern.compile("--create .*--topic (\\S+) --partitions (\\d+)");
 
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private final OtlpReceiver receiver = OtlpReceiver.start();
+
   @TempDir Path dir;
 
   @Test
@@ -59,68 +63,65 @@ class ShippedStackIT {
     JsonNode trafficService = compose.path("services").path("traffic");
     String outputTopic = "order-windows";
 
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      Map<String, String> hosts =
-          Map.of(
-              "kafka:9092", kafka.bootstrapServers(),
-              "http://otel-collector:4317", receiver.grpcEndpoint(),
-              "http://otel-collector:4318", receiver.httpEndpoint());
-      createComposeTopics(compose, kafka);
+    Map<String, String> hosts =
+        Map.of(
+            "kafka:9092", kafka.bootstrapServers(),
+            "http://otel-collector:4317", receiver.grpcEndpoint(),
+            "http://otel-collector:4318", receiver.httpEndpoint());
+    createComposeTopics(compose, kafka);
 
-      Map<String, String> correlatorEnv = image.env();
-      correlatorEnv.putAll(environment(correlatorService, hosts));
-      correlatorEnv.put("KAFKA_STATE_DIR", dir.resolve("state").toString());
-      List<String> trafficCommand = image.command(strings(trafficService.path("entrypoint")));
-      Map<String, String> trafficEnv = image.env();
-      trafficEnv.putAll(environment(trafficService, hosts));
+    Map<String, String> correlatorEnv = image.env();
+    correlatorEnv.putAll(environment(correlatorService, hosts));
+    correlatorEnv.put("KAFKA_STATE_DIR", dir.resolve("state").toString());
+    List<String> trafficCommand = image.command(strings(trafficService.path("entrypoint")));
+    Map<String, String> trafficEnv = image.env();
+    trafficEnv.putAll(environment(trafficService, hosts));
 
-      Process correlator = start(image.command(image.entrypoint()), correlatorEnv, "correlator");
-      Process traffic = start(trafficCommand, trafficEnv, "traffic");
-      try {
-        List<ConsumerRecord<String, WindowResult>> results =
-            readResults(kafka, outputTopic, 4, Duration.ofSeconds(90), correlator);
-        assertThat(results).as("results of the first windows; see target/it-logs").isNotEmpty();
+    Process correlator = start(image.command(image.entrypoint()), correlatorEnv, "correlator");
+    Process traffic = start(trafficCommand, trafficEnv, "traffic");
+    try {
+      List<ConsumerRecord<String, WindowResult>> results =
+          readResults(kafka, outputTopic, 4, Duration.ofSeconds(90), correlator);
+      assertThat(results).as("results of the first windows; see target/it-logs").isNotEmpty();
 
-        Set<String> producerSpans = new HashSet<>();
-        receiver.spans(span -> span.resourceAttributes().get("service.name") != null).stream()
-            .filter(span -> !span.name().startsWith("aggregate"))
-            .forEach(span -> producerSpans.add(span.traceId() + "/" + span.spanId()));
-        for (ConsumerRecord<String, WindowResult> record : results) {
-          WindowResult result = record.value();
-          Header traceparent = record.headers().lastHeader("traceparent");
-          assertThat(traceparent).as("traceparent header of %s", record.key()).isNotNull();
-          assertThat(new String(traceparent.value(), StandardCharsets.UTF_8))
-              .contains(result.getTraceId() + "-" + result.getSpanId());
-          List<ReceivedSpan> spans =
-              receiver.awaitSpans(
-                  span -> span.traceId().equals(result.getTraceId()),
-                  1 + (int) Math.max(0, (result.getLinkedCount() - 1) / 128),
-                  Duration.ofSeconds(30));
-          List<String> links =
-              spans.stream()
-                  .flatMap(span -> span.links().stream())
-                  .map(link -> link.traceId() + "/" + link.spanId())
-                  .toList();
-          assertThat(links)
-              .as("links of window %s of %s", result.getWindowStart(), record.key())
-              .hasSize((int) result.getLinkedCount())
-              .doesNotHaveDuplicates();
-          // Producer spans are exported in batches: give the traffic generator's last batch time.
-          receiver.awaitSpans(
-              span -> links.contains(span.traceId() + "/" + span.spanId()),
-              links.size(),
-              Duration.ofSeconds(30));
-        }
-        assertThat(results.stream().mapToLong(r -> r.value().getMessageCount()).sum()).isPositive();
-      } finally {
-        traffic.destroy();
-        correlator.destroy();
-        assertThat(traffic.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(correlator.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      Set<String> producerSpans = new HashSet<>();
+      receiver.spans(span -> span.resourceAttributes().get("service.name") != null).stream()
+          .filter(span -> !span.name().startsWith("aggregate"))
+          .forEach(span -> producerSpans.add(span.traceId() + "/" + span.spanId()));
+      for (ConsumerRecord<String, WindowResult> record : results) {
+        WindowResult result = record.value();
+        Header traceparent = record.headers().lastHeader("traceparent");
+        assertThat(traceparent).as("traceparent header of %s", record.key()).isNotNull();
+        assertThat(new String(traceparent.value(), StandardCharsets.UTF_8))
+            .contains(result.getTraceId() + "-" + result.getSpanId());
+        List<ReceivedSpan> spans =
+            receiver.awaitSpans(
+                span -> span.traceId().equals(result.getTraceId()),
+                1 + (int) Math.max(0, (result.getLinkedCount() - 1) / 128),
+                Duration.ofSeconds(30));
+        List<String> links =
+            spans.stream()
+                .flatMap(span -> span.links().stream())
+                .map(link -> link.traceId() + "/" + link.spanId())
+                .toList();
+        assertThat(links)
+            .as("links of window %s of %s", result.getWindowStart(), record.key())
+            .hasSize((int) result.getLinkedCount())
+            .doesNotHaveDuplicates();
+        // Producer spans are exported in batches: give the traffic generator's last batch time.
+        receiver.awaitSpans(
+            span -> links.contains(span.traceId() + "/" + span.spanId()),
+            links.size(),
+            Duration.ofSeconds(30));
       }
-      assertThat(correlator.exitValue()).as("exit status after SIGTERM").isEqualTo(143);
+      assertThat(results.stream().mapToLong(r -> r.value().getMessageCount()).sum()).isPositive();
+    } finally {
+      traffic.destroy();
+      correlator.destroy();
+      assertThat(traffic.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(correlator.waitFor(60, TimeUnit.SECONDS)).isTrue();
     }
+    assertThat(correlator.exitValue()).as("exit status after SIGTERM").isEqualTo(143);
   }
 
   /** The topics the compose stack's {@code kafka-init} creates, with their partition counts. */

@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  *   producerProps.put("bootstrap.servers", kafka.bootstrapServers());
  * }
  * }</pre>
+ *
+ * <p>In a test class, JUnit's {@code @AutoClose} closes it: {@code @AutoClose static final
+ * EmbeddedKafka kafka = EmbeddedKafka.start();} is one broker for all tests of the class, the same
+ * field without {@code static} one broker for each test.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 

@@ -48,6 +48,7 @@ import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,6 +67,8 @@ class LinkedAggregationsIT {
   private static final String INPUT = "events";
   private static final String OUTPUT = "counts";
   private static final Duration GRACE = Duration.ofSeconds(1);
+
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
 
   @TempDir Path stateDir;
 
@@ -111,8 +114,7 @@ class LinkedAggregationsIT {
       String type,
       Function<LinkedGroupedStream<String, String>, LinkedWindowedStream<String, String>> windows)
       throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start();
+    try (OtlpReceiver receiver = OtlpReceiver.start();
         OpenTelemetrySdk sdk =
             OpenTelemetrySdk.builder()
                 .setTracerProvider(
@@ -192,14 +194,11 @@ class LinkedAggregationsIT {
   @Test
   void aPageOfTheContributorLogReachesTheChangelogOnceAndHoldsTheEntriesOfACommitInterval()
       throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OpenTelemetrySdk sdk =
-            OpenTelemetrySdk.builder()
-                .setTracerProvider(
-                    SdkTracerProvider.builder()
-                        .setIdGenerator(DeterministicIds.idGenerator())
-                        .build())
-                .build()) {
+    try (OpenTelemetrySdk sdk =
+        OpenTelemetrySdk.builder()
+            .setTracerProvider(
+                SdkTracerProvider.builder().setIdGenerator(DeterministicIds.idGenerator()).build())
+            .build()) {
       kafka.createTopic(INPUT, 2);
       kafka.createTopic(OUTPUT, 1);
       long base = System.currentTimeMillis() - 120_000;

@@ -35,8 +35,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TopologyConfig;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -50,22 +49,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 class LinkedProcessorWrapperIT {
 
   private static final int RECORDS = 90;
-  private static EmbeddedKafka kafka;
-  private static OtlpReceiver receiver;
+  @AutoClose private static final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private static final OtlpReceiver receiver = OtlpReceiver.start();
 
   @TempDir Path stateDir;
-
-  @BeforeAll
-  static void start() {
-    kafka = EmbeddedKafka.start();
-    receiver = OtlpReceiver.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    receiver.close();
-    kafka.close();
-  }
 
   /** Record {@code i}: key, event time (in order, three keys, pauses that end sessions). */
   private static String key(int i) {

@@ -31,6 +31,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,6 +47,9 @@ class OwnAggregateIT {
   private static final String OUTPUT = "customer-totals";
   private static final HexFormat HEX = HexFormat.of();
 
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private final OtlpReceiver receiver = OtlpReceiver.start();
+
   @TempDir Path stateDir;
 
   /** One order sent, with the producer span context it carried. */
@@ -53,83 +57,80 @@ class OwnAggregateIT {
 
   @Test
   void everyOrderIsLinkedAndEveryResultCarriesItsAggregateContext() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start()) {
-      kafka.createTopic(INPUT, 2);
-      kafka.createTopic(OUTPUT, 1);
-      Random random = new Random(14);
-      long windowMs = OwnAggregateApp.WINDOWS.size();
-      long base = (System.currentTimeMillis() - 60_000) / windowMs * windowMs;
-      List<Sent> orders = new ArrayList<>();
-      for (int i = 0; i < 90; i++) {
-        orders.add(
-            new Sent(
-                "customer-" + random.nextInt(3),
-                1 + random.nextInt(10_000),
-                base + i * 100L, // three 5-second windows
-                HEX.formatHex(bytes(random, 16)),
-                HEX.formatHex(bytes(random, 8))));
-      }
+    kafka.createTopic(INPUT, 2);
+    kafka.createTopic(OUTPUT, 1);
+    Random random = new Random(14);
+    long windowMs = OwnAggregateApp.WINDOWS.size();
+    long base = (System.currentTimeMillis() - 60_000) / windowMs * windowMs;
+    List<Sent> orders = new ArrayList<>();
+    for (int i = 0; i < 90; i++) {
+      orders.add(
+          new Sent(
+              "customer-" + random.nextInt(3),
+              1 + random.nextInt(10_000),
+              base + i * 100L, // three 5-second windows
+              HEX.formatHex(bytes(random, 16)),
+              HEX.formatHex(bytes(random, 8))));
+    }
 
-      Properties props = OwnAggregateApp.streamsProperties(kafka.bootstrapServers());
-      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-      try (OpenTelemetrySdk openTelemetry = OwnAggregateApp.openTelemetry(receiver.httpEndpoint());
-          KafkaStreams streams =
-              new KafkaStreams(
-                  OwnAggregateApp.topology(LinkedAggregations.with(openTelemetry), INPUT, OUTPUT),
-                  props)) {
-        streams.start();
-        produce(kafka, orders, base + 60_000);
+    Properties props = OwnAggregateApp.streamsProperties(kafka.bootstrapServers());
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    try (OpenTelemetrySdk openTelemetry = OwnAggregateApp.openTelemetry(receiver.httpEndpoint());
+        KafkaStreams streams =
+            new KafkaStreams(
+                OwnAggregateApp.topology(LinkedAggregations.with(openTelemetry), INPUT, OUTPUT),
+                props)) {
+      streams.start();
+      produce(kafka, orders, base + 60_000);
 
-        Map<Windowed<String>, ConsumerRecord<Windowed<String>, CustomerTotals>> results =
-            consume(kafka, expectedWindows(orders, windowMs).size());
+      Map<Windowed<String>, ConsumerRecord<Windowed<String>, CustomerTotals>> results =
+          consume(kafka, expectedWindows(orders, windowMs).size());
 
-        assertThat(results.keySet())
-            .extracting(windowed -> windowed.key() + "@" + windowed.window().start())
-            .containsExactlyInAnyOrderElementsOf(expectedWindows(orders, windowMs));
-        for (var entry : results.entrySet()) {
-          Windowed<String> window = entry.getKey();
-          List<Sent> members =
-              orders.stream()
-                  .filter(order -> order.customer().equals(window.key()))
-                  .filter(order -> order.time() / windowMs * windowMs == window.window().start())
-                  .toList();
-          assertThat(entry.getValue().value())
-              .as("totals of %s", window)
-              .isEqualTo(
-                  new CustomerTotals(
-                      members.size(),
-                      members.stream().mapToLong(Sent::cents).sum(),
-                      members.stream().mapToLong(Sent::cents).max().orElseThrow()));
+      assertThat(results.keySet())
+          .extracting(windowed -> windowed.key() + "@" + windowed.window().start())
+          .containsExactlyInAnyOrderElementsOf(expectedWindows(orders, windowMs));
+      for (var entry : results.entrySet()) {
+        Windowed<String> window = entry.getKey();
+        List<Sent> members =
+            orders.stream()
+                .filter(order -> order.customer().equals(window.key()))
+                .filter(order -> order.time() / windowMs * windowMs == window.window().start())
+                .toList();
+        assertThat(entry.getValue().value())
+            .as("totals of %s", window)
+            .isEqualTo(
+                new CustomerTotals(
+                    members.size(),
+                    members.stream().mapToLong(Sent::cents).sum(),
+                    members.stream().mapToLong(Sent::cents).max().orElseThrow()));
 
-          String[] traceparent =
-              new String(
-                      entry.getValue().headers().lastHeader("traceparent").value(),
-                      StandardCharsets.UTF_8)
-                  .split("-");
-          List<ReceivedSpan> spans =
-              receiver.awaitSpans(
-                  span -> span.traceId().equals(traceparent[1]), 1, Duration.ofSeconds(30));
-          assertThat(spans)
-              .as("the output record's context is its aggregate span")
-              .anySatisfy(
-                  span -> {
-                    assertThat(span.spanId()).isEqualTo(traceparent[2]);
-                    assertThat(span.name()).isEqualTo("aggregate customer-totals");
-                  });
-          Set<String> linked =
-              spans.stream()
-                  .flatMap(span -> span.links().stream())
-                  .map(link -> link.traceId() + "/" + link.spanId())
-                  .collect(Collectors.toCollection(TreeSet::new));
-          assertThat(linked)
-              .as("links of %s: every order's producer span", window)
-              .isEqualTo(
-                  members.stream()
-                      .map(order -> order.traceId() + "/" + order.spanId())
-                      .collect(Collectors.toCollection(TreeSet::new)));
-        }
+        String[] traceparent =
+            new String(
+                    entry.getValue().headers().lastHeader("traceparent").value(),
+                    StandardCharsets.UTF_8)
+                .split("-");
+        List<ReceivedSpan> spans =
+            receiver.awaitSpans(
+                span -> span.traceId().equals(traceparent[1]), 1, Duration.ofSeconds(30));
+        assertThat(spans)
+            .as("the output record's context is its aggregate span")
+            .anySatisfy(
+                span -> {
+                  assertThat(span.spanId()).isEqualTo(traceparent[2]);
+                  assertThat(span.name()).isEqualTo("aggregate customer-totals");
+                });
+        Set<String> linked =
+            spans.stream()
+                .flatMap(span -> span.links().stream())
+                .map(link -> link.traceId() + "/" + link.spanId())
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertThat(linked)
+            .as("links of %s: every order's producer span", window)
+            .isEqualTo(
+                members.stream()
+                    .map(order -> order.traceId() + "/" + order.spanId())
+                    .collect(Collectors.toCollection(TreeSet::new)));
       }
     }
   }

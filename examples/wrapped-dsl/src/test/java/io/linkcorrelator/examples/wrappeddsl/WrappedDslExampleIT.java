@@ -29,6 +29,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,14 +42,15 @@ class WrappedDslExampleIT {
   private static final long T0 = 1_700_000_000_000L; // a multiple of 10 s: windows start here
   private static final int VIEWS = 60;
 
+  @AutoClose private final EmbeddedKafka kafka = EmbeddedKafka.start();
+  @AutoClose private final OtlpReceiver receiver = OtlpReceiver.start();
+
   @TempDir Path stateDir;
 
   @Test
   void linksEveryPageViewFromTheSpanOfItsWindowCountAndTheCountCarriesThatSpan() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start();
-        OtlpReceiver receiver = OtlpReceiver.start();
-        OpenTelemetrySdk openTelemetry =
-            WrappedDslExample.openTelemetry(receiver.httpTracesUrl())) {
+    try (OpenTelemetrySdk openTelemetry =
+        WrappedDslExample.openTelemetry(receiver.httpTracesUrl())) {
       kafka.createTopic(PageViewCounts.PAGE_VIEWS, 1);
       kafka.createTopic(PageViewCounts.COUNTS, 1);
       Properties props = WrappedDslExample.settings(kafka.bootstrapServers(), openTelemetry);
