@@ -21,6 +21,8 @@ import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.internals.CacheFlushListener;
+import org.apache.kafka.streams.state.internals.CachedStateStore;
 
 /**
  * How often the record cache of a store has written to it, per store and task: the {@link
@@ -42,6 +44,8 @@ final class CacheFlushes {
 
   private final Map<StoreOfTask, AtomicLong> counts = new ConcurrentHashMap<>();
 
+  private final Map<StoreOfTask, Runnable> beforeCommits = new ConcurrentHashMap<>();
+
   private record StoreOfTask(String store, TaskId task) {}
 
   /**
@@ -50,6 +54,18 @@ final class CacheFlushes {
    */
   AtomicLong of(String store, TaskId task) {
     return counts.computeIfAbsent(new StoreOfTask(store, task), key -> new AtomicLong());
+  }
+
+  /**
+   * Has {@code write} run whenever Kafka Streams flushes the caches of the task's stores, which it
+   * does before every commit (and before a task is suspended or closed): the {@link ContributorLog}
+   * writes its open pages then. Kafka Streams asks every store that implements its {@code
+   * CachedStateStore} (an internal interface) to flush its cache, and the layers it stacks
+   * (metered, change-logging) pass the call down to the store supplied here. Replaces what the
+   * task's earlier processor instance registered (a task revived after a failure).
+   */
+  void beforeCommit(String store, TaskId task, Runnable write) {
+    beforeCommits.put(new StoreOfTask(store, task), write);
   }
 
   /** The stores of {@code inner}, counting what reaches them. */
@@ -72,10 +88,15 @@ final class CacheFlushes {
     };
   }
 
-  /** Delegates every method to the inner store; counts the writes, flushes and commits. */
-  private final class Counting implements KeyValueStore<Bytes, byte[]> {
+  /**
+   * Delegates every method to the inner store; counts the writes, flushes and commits; runs the
+   * task's {@link #beforeCommit} when its caches are flushed.
+   */
+  private final class Counting
+      implements KeyValueStore<Bytes, byte[]>, CachedStateStore<Bytes, byte[]> {
     private final KeyValueStore<Bytes, byte[]> inner;
     private AtomicLong count = new AtomicLong(); // until init names the task
+    private StoreOfTask storeOfTask;
 
     private Counting(KeyValueStore<Bytes, byte[]> inner) {
       this.inner = inner;
@@ -84,8 +105,26 @@ final class CacheFlushes {
     @Override
     public void init(StateStoreContext context, StateStore root) {
       count = of(inner.name(), context.taskId());
+      storeOfTask = new StoreOfTask(inner.name(), context.taskId());
       inner.init(context, root);
     }
+
+    @Override
+    public void flushCache() {
+      Runnable write = storeOfTask == null ? null : beforeCommits.get(storeOfTask);
+      if (write != null) {
+        write.run();
+      }
+    }
+
+    @Override
+    public boolean setFlushListener(
+        CacheFlushListener<Bytes, byte[]> listener, boolean sendOldValues) {
+      return false; // no cache of Kafka's here
+    }
+
+    @Override
+    public void clearCache() {}
 
     @Override
     public void put(Bytes key, byte[] value) {

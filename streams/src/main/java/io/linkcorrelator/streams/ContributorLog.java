@@ -9,7 +9,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -78,6 +77,9 @@ final class ContributorLog {
   /** A page takes no more entries once it holds this many bytes. */
   static final int PAGE_BYTES = 4096;
 
+  /** The open pages are written once they hold more than this many bytes, commit or not. */
+  static final int OPEN_BYTES = 1 << 20;
+
   /**
    * The first byte of a page. Earlier layouts: entries of one message each (0x80-0x8F), pages whose
    * entries each carried partition, offset and topic id in full (0xA0).
@@ -90,14 +92,13 @@ final class ContributorLog {
   private final Map<String, Integer> topicIds = new HashMap<>();
   private final List<String> topics = new ArrayList<>();
   private final long bucketWidth;
-  private final AtomicLong flushes;
   private final boolean atLeastOnce;
 
-  /** The pages open in the current generation, by key and bucket. */
-  private final Map<Slot, Page> open = new HashMap<>();
+  /** The pages appended to since the last write, by group key: few per key. */
+  private final Map<Bytes, List<Page>> open = new HashMap<>();
 
-  /** The flush count the open pages were started under. */
-  private long generation;
+  /** The bytes of the open pages. */
+  private long openBytes;
 
   /** The last topic appended and its id: a task reads from few topics, mostly in runs. */
   private String lastTopic;
@@ -109,7 +110,6 @@ final class ContributorLog {
    * @param ids where the topic ids are kept
    * @param inputTopics the configured input topics
    * @param bucketWidth the width of the pages' event-time buckets, {@link #bucketWidth}
-   * @param flushes how often the log's cache has written to the store ({@link CacheFlushes})
    * @param atLeastOnce whether a message may be processed again after a failure with its earlier
    *     writes kept (at-least-once): then a page's start reads whether it exists
    */
@@ -118,7 +118,6 @@ final class ContributorLog {
       KeyValueStore<Bytes, byte[]> ids,
       List<String> inputTopics,
       long bucketWidth,
-      AtomicLong flushes,
       boolean atLeastOnce) {
     if (bucketWidth < 1) {
       throw new IllegalArgumentException("bucket width " + bucketWidth + " must be positive");
@@ -127,9 +126,7 @@ final class ContributorLog {
     this.ids = ids;
     this.inputTopics = inputTopics.stream().sorted().toList();
     this.bucketWidth = bucketWidth;
-    this.flushes = flushes;
     this.atLeastOnce = atLeastOnce;
-    this.generation = flushes.get();
     try (KeyValueIterator<Bytes, byte[]> stored =
         ids.range(StateKeys.logTopicIdsFrom(), StateKeys.logTopicIdsTo())) {
       stored.forEachRemaining(
@@ -169,11 +166,6 @@ final class ContributorLog {
    *     entry is marked, at no cost in bytes
    */
   void append(byte[] key, Contribution contribution, long streamTime, boolean atHorizon) {
-    long flushed = flushes.get();
-    if (flushed != generation) {
-      open.clear(); // the cache wrote: the open pages have reached the changelog
-      generation = flushed;
-    }
     long time = contribution.timestamp();
     long bucket = bucketOf(time);
     int topicId = topicId(contribution.topic());
@@ -181,30 +173,30 @@ final class ContributorLog {
     long offset = contribution.offset();
     long arrivalLag = Math.max(0, WindowSpec.minus(streamTime, time));
     int restLength = ContributionSerde.entrySize(contribution, arrivalLag);
-    Slot slot = new Slot(Bytes.wrap(key), bucket);
-    Page page = open.get(slot);
+    Bytes groupKey = Bytes.wrap(key);
+    List<Page> pages = open.computeIfAbsent(groupKey, k -> new ArrayList<>(2));
+    Page page = null;
+    for (Page candidate : pages) {
+      if (candidate.bucket == bucket) {
+        page = candidate;
+      }
+    }
     int entrySize = page == null ? 0 : entrySize(page, time - bucket, topicId, partition, offset);
-    if (page == null || page.value.length + entrySize + restLength > PAGE_BYTES) {
-      page = start(StateKeys.logPage(key, bucket, topicId, partition, offset));
-      open.put(slot, page);
+    if (page == null || page.bytes() + entrySize + restLength > PAGE_BYTES) {
+      if (page != null) {
+        write(page); // full: it goes now, the bucket takes a new page
+        pages.remove(page);
+      }
+      page = start(StateKeys.logPage(key, bucket, topicId, partition, offset), bucket);
+      pages.add(page);
+      openBytes += page.length;
       entrySize = entrySize(page, time - bucket, topicId, partition, offset);
-      if (page.count > 0 && page.value.length + entrySize + restLength > PAGE_BYTES) {
+      if (page.count > 0 && page.bytes() + entrySize + restLength > PAGE_BYTES) {
         return; // the message is in the log already: it started this page before
       }
     }
-    entrySize += Varints.sizeOf(restLength) + restLength;
-    long min = Math.min(page.min, time - bucket);
-    long max = Math.max(page.max, time - bucket);
-    int count = page.count + 1;
-    int header = 1 + Varints.sizeOf(count) + Varints.sizeOf(min) + Varints.sizeOf(max);
-    int entries = page.value.length - page.header;
-    byte[] value = new byte[header + entries + entrySize];
-    ByteBuffer out = ByteBuffer.wrap(value);
-    out.put(PAGE_LAYOUT);
-    Varints.write(count, out);
-    Varints.write(min, out);
-    Varints.write(max, out);
-    out.put(page.value, page.header, entries);
+    int size = entrySize + Varints.sizeOf(restLength) + restLength;
+    ByteBuffer out = page.room(size);
     Varints.write(time - bucket, out);
     if (page.sameSource(topicId, partition)) {
       Varints.write((offset - page.offset) << 1, out);
@@ -215,15 +207,31 @@ final class ContributorLog {
     }
     Varints.write(restLength, out);
     ContributionSerde.writeEntry(contribution, arrivalLag, atHorizon, out);
-    page.value = value;
-    page.header = header;
-    page.count = count;
-    page.min = min;
-    page.max = max;
-    page.topicId = topicId;
-    page.partition = partition;
-    page.offset = offset;
-    store.put(page.key, value);
+    page.took(time - bucket, topicId, partition, offset, size);
+    openBytes += size;
+    if (openBytes > OPEN_BYTES) {
+      writeOpenPages();
+    }
+  }
+
+  /**
+   * Writes the open pages to the store, each once, and starts new ones for later appends: before
+   * every commit ({@link CacheFlushes#beforeCommit}), and whenever they hold more than {@value
+   * #OPEN_BYTES} bytes.
+   */
+  void writeOpenPages() {
+    for (List<Page> pages : open.values()) {
+      for (Page page : pages) {
+        write(page);
+      }
+    }
+    open.clear();
+    openBytes = 0;
+  }
+
+  private void write(Page page) {
+    store.put(page.key, page.value());
+    openBytes -= page.length;
   }
 
   /** The bytes of an entry's event time and source in page, without its rest. */
@@ -241,13 +249,14 @@ final class ContributorLog {
    * again after a failure), that page, so that its other entries are kept. One read per page, not
    * per entry.
    */
-  private Page start(Bytes pageKey) {
-    Page page = new Page(pageKey);
+  private Page start(Bytes pageKey, long bucket) {
+    Page page = new Page(pageKey, bucket);
     byte[] before = atLeastOnce ? store.get(pageKey) : null;
     if (before != null) {
       PageReader reader = new PageReader(new KeyValue<>(pageKey, before));
-      page.value = before;
-      page.header = reader.in.position() - reader.in.arrayOffset();
+      int header = reader.in.position() - reader.in.arrayOffset();
+      page.entries = Arrays.copyOfRange(before, header, Math.max(before.length, header + 64));
+      page.length = before.length - header;
       page.count = reader.count;
       page.min = reader.min - reader.bucket;
       page.max = reader.max - reader.bucket;
@@ -269,13 +278,23 @@ final class ContributorLog {
     if (from > to) {
       return entries;
     }
+    List<Page> opened = openPages(key, from, to);
     try (KeyValueIterator<Bytes, byte[]> pages = pages(key, from, to)) {
       while (pages.hasNext()) {
         KeyValue<Bytes, byte[]> page = pages.next();
+        if (isOpen(opened, page.key)) {
+          continue; // continued after a failure (at-least-once): the open page holds it all
+        }
         PageReader reader = new PageReader(page);
         if (reader.overlaps(from, to)) {
           entries.addPage(reader, from, to, holds);
         }
+      }
+    }
+    for (Page page : opened) {
+      PageReader reader = new PageReader(new KeyValue<>(page.key, page.value()));
+      if (reader.overlaps(from, to)) {
+        entries.addPage(reader, from, to, holds);
       }
     }
     entries.sort();
@@ -287,20 +306,57 @@ final class ContributorLog {
     if (from > to) {
       return false;
     }
+    for (Page page : openPages(key, from, to)) {
+      if (any(new PageReader(new KeyValue<>(page.key, page.value())), from, to)) {
+        return true;
+      }
+    }
     try (KeyValueIterator<Bytes, byte[]> pages = pages(key, from, to)) {
       while (pages.hasNext()) {
-        PageReader reader = new PageReader(pages.next());
-        if (!reader.overlaps(from, to)) {
-          continue;
-        }
-        if (reader.within(from, to)) {
+        if (any(new PageReader(pages.next()), from, to)) {
           return true;
         }
-        while (reader.next()) {
-          if (reader.time >= from && reader.time <= to) {
-            return true;
-          }
-        }
+      }
+    }
+    return false;
+  }
+
+  private static boolean any(PageReader reader, long from, long to) {
+    if (!reader.overlaps(from, to)) {
+      return false;
+    }
+    if (reader.within(from, to)) {
+      return true;
+    }
+    while (reader.next()) {
+      if (reader.time >= from && reader.time <= to) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The open pages of key in the buckets that overlap [from, to]. */
+  private List<Page> openPages(byte[] key, long from, long to) {
+    List<Page> pages = open.get(Bytes.wrap(key));
+    if (pages == null) {
+      return List.of();
+    }
+    long first = bucketOf(from);
+    long last = bucketOf(to);
+    List<Page> overlapping = new ArrayList<>(pages.size());
+    for (Page page : pages) {
+      if (page.bucket >= first && page.bucket <= last) {
+        overlapping.add(page);
+      }
+    }
+    return overlapping;
+  }
+
+  private static boolean isOpen(List<Page> opened, Bytes pageKey) {
+    for (Page page : opened) {
+      if (page.key.equals(pageKey)) {
+        return true;
       }
     }
     return false;
@@ -317,16 +373,27 @@ final class ContributorLog {
     if (from >= to) {
       return;
     }
-    Bytes first = StateKeys.logFrom(key, bucketOf(from));
-    Bytes last;
-    if (to == Long.MAX_VALUE) {
-      last = StateKeys.logTo(key, Long.MAX_VALUE);
-    } else {
-      long lastBucket = bucketOf(to) - bucketWidth; // the last bucket ending at or before to
-      if (lastBucket < bucketOf(from)) {
-        return;
+    long firstBucket = bucketOf(from);
+    // The last bucket ending at or before to.
+    long lastBucket = to == Long.MAX_VALUE ? Long.MAX_VALUE : bucketOf(to) - bucketWidth;
+    if (lastBucket < firstBucket) {
+      return;
+    }
+    Bytes first = StateKeys.logFrom(key, firstBucket);
+    Bytes last = StateKeys.logTo(key, lastBucket);
+    List<Page> opened = open.get(Bytes.wrap(key));
+    if (opened != null) { // never written: they go without a trace
+      opened.removeIf(
+          page -> {
+            boolean freed = page.bucket >= firstBucket && page.bucket <= lastBucket;
+            if (freed) {
+              openBytes -= page.length;
+            }
+            return freed;
+          });
+      if (opened.isEmpty()) {
+        open.remove(Bytes.wrap(key));
       }
-      last = StateKeys.logTo(key, lastBucket);
     }
     // One pass, then the deletes (a store may not be written while it is iterated). Not in batches
     // of fresh ranges: over the cached log each range copies the cache's keys in it first, so
@@ -337,11 +404,6 @@ final class ContributorLog {
     }
     for (Bytes page : free) {
       store.delete(page);
-      Slot slot = new Slot(Bytes.wrap(key), StateKeys.bucketOfLog(page));
-      Page opened = open.get(slot);
-      if (opened != null && opened.key.equals(page)) {
-        open.remove(slot); // else a later append would write its entries again
-      }
     }
   }
 
@@ -406,14 +468,16 @@ final class ContributorLog {
     boolean test(long time, long arrival, boolean atHorizon);
   }
 
-  /** A group key and a bucket. */
-  private record Slot(Bytes key, long bucket) {}
-
-  /** A page open in the current generation: its key and what was last put under it. */
+  /**
+   * A page appended to since the log last wrote: its key and bucket, its entries' bytes (appended
+   * in place), their count and least and greatest time from the bucket start, and the last entry's
+   * source.
+   */
   private static final class Page {
     private final Bytes key;
-    private byte[] value = new byte[0];
-    private int header;
+    private final long bucket;
+    private byte[] entries = new byte[64];
+    private int length;
     private int count;
     private long min = Long.MAX_VALUE;
     private long max = Long.MIN_VALUE;
@@ -424,12 +488,53 @@ final class ContributorLog {
     private int partition;
     private long offset;
 
-    private Page(Bytes key) {
+    private Page(Bytes key, long bucket) {
       this.key = key;
+      this.bucket = bucket;
     }
 
     private boolean sameSource(int topicId, int partition) {
       return topicId == this.topicId && partition == this.partition;
+    }
+
+    /** The page's size as written: its header and entries. */
+    private int bytes() {
+      return header(count, min, max) + length;
+    }
+
+    /** Where the next entry of {@code size} bytes goes. */
+    private ByteBuffer room(int size) {
+      if (length + size > entries.length) {
+        entries = Arrays.copyOf(entries, Math.max(length + size, entries.length * 2));
+      }
+      return ByteBuffer.wrap(entries, length, size);
+    }
+
+    /** Counts the entry just written into {@link #room}. */
+    private void took(long time, int topicId, int partition, long offset, int size) {
+      length += size;
+      count++;
+      min = Math.min(min, time);
+      max = Math.max(max, time);
+      this.topicId = topicId;
+      this.partition = partition;
+      this.offset = offset;
+    }
+
+    /** The page's bytes as stored: header, then entries. */
+    private byte[] value() {
+      byte[] value = new byte[bytes()];
+      ByteBuffer out = ByteBuffer.wrap(value);
+      out.put(PAGE_LAYOUT);
+      Varints.write(count, out);
+      Varints.write(min, out);
+      Varints.write(max, out);
+      out.put(entries, 0, length);
+      return value;
+    }
+
+    private static int header(int count, long min, long max) {
+      return 1 + Varints.sizeOf(count) + Varints.sizeOf(min) + Varints.sizeOf(max);
     }
   }
 

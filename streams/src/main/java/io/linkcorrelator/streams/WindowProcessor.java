@@ -145,8 +145,8 @@ final class WindowProcessor<K, V> implements Processor<String, Captured, K, V> {
             state,
             inputTopics,
             ContributorLog.bucketWidth(spec),
-            flushes.of(stores.log(), context.taskId()),
             !exactlyOnce);
+    flushes.beforeCommit(stores.log(), context.taskId(), log::writeOpenPages);
     this.pending = null; // a task revived after a rollback re-inits: its held results are gone
     // Rebuilt from the restored store whenever a task (re)starts: init runs again on revival.
     this.windows =

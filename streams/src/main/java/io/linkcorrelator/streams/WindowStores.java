@@ -45,7 +45,7 @@ record WindowStores(String log, String windows) {
    */
   Set<StoreBuilder<?>> builders(CacheFlushes flushes) {
     return Set.of(
-        store(flushes.supplier(Stores.persistentKeyValueStore(log))).withCachingEnabled(),
+        store(flushes.supplier(Stores.persistentKeyValueStore(log))),
         store(flushes.supplier(Stores.inMemoryKeyValueStore(windows))).withCachingEnabled());
   }
 

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -34,20 +33,21 @@ class ContributorLogTest {
   private static final byte[] OTHER_KEY = StateKeys.groupKey("ab");
   private static final List<String> TOPICS = List.of("orders", "payments");
 
-  private final AtomicLong flushes = new AtomicLong();
-
   @Test
-  void appendsOfOneBucketShareAPageUntilTheCacheWrites() {
+  void appendsOfOneBucketShareAPageWrittenOnceBeforeTheCommit() {
     KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
     ContributorLog log = log(store, 1_000);
     for (int i = 0; i < 5; i++) {
       append(log, KEY, contribution("orders", 0, i, 100 + i));
     }
-    assertThat(pages(store)).hasSize(1);
+    assertThat(pages(store)).as("open until the commit").isEmpty();
+    assertThat(offsets(log, KEY, 0, 2_000)).as("read while open").hasSize(5);
 
-    flushes.incrementAndGet();
+    log.writeOpenPages();
+    assertThat(pages(store)).hasSize(1);
     append(log, KEY, contribution("orders", 0, 5, 105));
     append(log, KEY, contribution("orders", 0, 6, 1_500)); // the next bucket
+    log.writeOpenPages();
 
     assertThat(pages(store)).hasSize(3);
     assertThat(offsets(log, KEY, 0, 2_000)).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L);
@@ -61,7 +61,7 @@ class ContributorLogTest {
     append(log, KEY, contribution("orders", 0, 1, 600), 600);
     append(log, KEY, contribution("orders", 0, 2, 200), 600); // out of order: stream time 600
     append(log, KEY, contribution("orders", 0, 3, 300), 1_400); // after [0, 500) closed at 1,000
-    flushes.incrementAndGet();
+    log.writeOpenPages();
     append(log, KEY, contribution("orders", 0, 4, 400), 999); // just before
 
     try (ContributorLog.Entries entries =
@@ -81,10 +81,11 @@ class ContributorLogTest {
     ContributorLog log = log(store, 1_000);
     // One page each: the second and third differ only in the mark.
     append(log, KEY, contribution("orders", 0, 0, 100), 100);
-    flushes.incrementAndGet();
+    log.writeOpenPages();
     log.append(KEY, contribution("orders", 0, 1, 100), 600, true);
-    flushes.incrementAndGet();
+    log.writeOpenPages();
     log.append(KEY, contribution("orders", 0, 2, 100), 600, false);
+    log.writeOpenPages();
     assertThat(pages(store)).hasSize(3);
     assertThat(pages(store).get(1).value.length)
         .as("a mark costs no byte")
@@ -115,6 +116,8 @@ class ContributorLogTest {
     for (int i = 0; i < appended; i++) {
       append(log, KEY, contribution("orders", 1, i, 10 + i));
     }
+    assertThat(pages(store)).as("full pages are written at once").isNotEmpty();
+    log.writeOpenPages();
     List<KeyValue<Bytes, byte[]>> pages = pages(store);
     assertThat(pages).hasSizeGreaterThan(1);
     assertThat(pages).allSatisfy(page -> assertThat(page.value).hasSizeLessThanOrEqualTo(4096));
@@ -122,28 +125,23 @@ class ContributorLogTest {
   }
 
   @Test
-  void withoutTheCacheEveryAppendIsAPageOfItsOwn() {
-    // Every write reaches the counting store at once, as with statestore.cache.max.bytes=0.
-    CacheFlushes counted = new CacheFlushes();
-    KeyValueStore<Bytes, byte[]> store =
-        store(counted.supplier(Stores.inMemoryKeyValueStore("log")));
-    ContributorLog log =
-        new ContributorLog(
-            store,
-            store(Stores.inMemoryKeyValueStore("ids")),
-            TOPICS,
-            1_000,
-            counted.of("log", new MockProcessorContext<>().taskId()),
-            true);
-    for (int i = 0; i < 20; i++) {
-      append(log, KEY, contribution("payments", 2, 100 - i, 500 - i));
+  void openPagesAreWrittenOnceTheyHoldMoreThanTheirBoundCommitOrNot() {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    int appended = 0;
+    while (pages(store).isEmpty()) {
+      append(
+          log, StateKeys.groupKey("k" + appended % 1_000), contribution("orders", 0, appended, 5));
+      appended++;
     }
-    assertThat(pages(store)).hasSize(20);
-    List<Long> expected = new ArrayList<>();
-    for (int i = 19; i >= 0; i--) {
-      expected.add(100L - i);
-    }
-    assertThat(offsets(log, KEY, 0, 999)).containsExactlyElementsOf(expected);
+    // An entry is its rest and a few bytes of time, source and length.
+    int rest = ContributionSerde.entrySize(contribution("orders", 0, 0, 5), 0);
+    assertThat(appended)
+        .as("written at the bound, not before")
+        .isBetween(ContributorLog.OPEN_BYTES / (rest + 8), ContributorLog.OPEN_BYTES / rest);
+    assertThat(pages(store)).hasSize(1_000); // every open page, each once
+    append(log, KEY, contribution("orders", 0, appended, 5));
+    assertThat(offsets(log, KEY, 0, 999)).containsExactly((long) appended);
   }
 
   @Test
@@ -153,10 +151,11 @@ class ContributorLogTest {
     for (int i = 0; i < 4; i++) {
       append(log, KEY, contribution("orders", 0, i, 100 + i));
     }
-    flushes.incrementAndGet(); // at-least-once: after a crash, offsets 2 and 3 are processed again
+    log.writeOpenPages(); // at-least-once: after a crash, offsets 2 and 3 are processed again
     append(log, KEY, contribution("orders", 0, 2, 102));
     append(log, KEY, contribution("orders", 0, 3, 103));
     append(log, KEY, contribution("payments", 0, 3, 103)); // another topic: another message
+    log.writeOpenPages();
 
     assertThat(pages(store)).hasSize(2);
     assertThat(offsets(log, KEY, 0, 999)).containsExactly(0L, 1L, 2L, 3L, 3L);
@@ -194,7 +193,7 @@ class ContributorLogTest {
           }
         }
         if (random.nextInt(8) == 0) {
-          flushes.incrementAndGet();
+          log.writeOpenPages();
         }
       }
       for (int q = 0; q < 50; q++) {
@@ -223,7 +222,7 @@ class ContributorLogTest {
       append(log, KEY, c);
       append(log, OTHER_KEY, contribution("orders", 1, i, random.nextInt(10_000)));
       if (i % 50 == 0) {
-        flushes.incrementAndGet();
+        log.writeOpenPages();
       }
     }
     log.free(KEY, 0, 5_050); // the buckets that end at or before 5,050: up to [4,900, 5,000)
@@ -268,22 +267,31 @@ class ContributorLogTest {
 
   @Test
   void anEntryFromThePreviousEntrysPartitionNamesItsOffsetByTheDistanceToIt() {
-    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
-    ContributorLog log = log(store, 1_000);
     long offset = 5_000_000_000L; // a long-lived topic's offsets: five bytes each in full
-    append(log, KEY, contribution("orders", 3, offset, 10));
-    int one = pages(store).get(0).value.length;
+    List<Contribution> appended = new ArrayList<>();
+    appended.add(contribution("orders", 3, offset, 10));
+    int one = pageBytes(appended);
     for (int i = 1; i < 50; i++) {
-      append(log, KEY, contribution("orders", 3, offset + i, 10 + i));
+      appended.add(contribution("orders", 3, offset + i, 10 + i));
     }
     int rest = ContributionSerde.entrySize(contribution("orders", 3, offset, 10), 0);
     // Each later entry: its time from the bucket start, the distance to the previous offset and the
     // rest's length (one byte each), then the rest; the header's varints keep their one byte each.
-    assertThat(pages(store).get(0).value.length).isEqualTo(one + 49 * (3 + rest));
-    append(log, KEY, contribution("payments", 3, offset + 50, 60)); // another topic: in full
-    assertThat(pages(store).get(0).value.length)
+    assertThat(pageBytes(appended)).isEqualTo(one + 49 * (3 + rest));
+    appended.add(contribution("payments", 3, offset + 50, 60)); // another topic: in full
+    assertThat(pageBytes(appended))
         .isEqualTo(one + 50 * (3 + rest) - 1 + Varints.sizeOf(offset + 50 << 1 | 1) + 2);
-    assertThat(offsets(log, KEY, 0, 999)).hasSize(51).startsWith(offset).endsWith(offset + 50);
+  }
+
+  /** The bytes of the one page that {@code appended} makes. */
+  private int pageBytes(List<Contribution> appended) {
+    KeyValueStore<Bytes, byte[]> store = store(Stores.inMemoryKeyValueStore("log"));
+    ContributorLog log = log(store, 1_000);
+    appended.forEach(c -> append(log, KEY, c));
+    log.writeOpenPages();
+    assertThat(pages(store)).hasSize(1);
+    assertThat(offsets(log, KEY, 0, 999)).hasSize(appended.size());
+    return pages(store).get(0).value.length;
   }
 
   @Test
@@ -348,7 +356,7 @@ class ContributorLogTest {
 
   private ContributorLog log(KeyValueStore<Bytes, byte[]> store, long width) {
     return new ContributorLog(
-        store, store(Stores.inMemoryKeyValueStore("ids")), TOPICS, width, flushes, true);
+        store, store(Stores.inMemoryKeyValueStore("ids")), TOPICS, width, true);
   }
 
   private static KeyValueStore<Bytes, byte[]> store(KeyValueBytesStoreSupplier supplier) {
