@@ -25,20 +25,18 @@ import org.apache.kafka.streams.state.internals.CacheFlushListener;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
 
 /**
- * How often the record cache of a store has written to it, per store and task: the {@link
- * ContributorLog}'s generations, and when an emitted window may leave the window state ({@link
- * OpenWindows}). Kafka Streams stacks a cached store as metered, caching, change-logging, inner;
- * the inner store supplied here ({@link #supplier}) is the real one (RocksDB for the log, in memory
- * for the window state) behind a thin delegate that counts every write reaching it (put,
- * putIfAbsent, putAll, delete) and every flush and commit. Whatever reaches it has also reached the
- * changelog, so a page appended to after the count last changed is written to the changelog once,
- * however many entries it takes in the meantime.
+ * How often the record cache of a store has written to it, per store and task: when an emitted
+ * window may leave the window state ({@link OpenWindows}); and the hook before every commit where
+ * the {@link ContributorLog} writes its open pages ({@link #beforeCommit}). Kafka Streams stacks a
+ * cached store as metered, caching, change-logging, inner; the inner store supplied here ({@link
+ * #supplier}) is the real one (RocksDB for the log, in memory for the window state) behind a thin
+ * delegate that counts every write reaching it (put, putIfAbsent, putAll, delete) and every flush
+ * and commit. Whatever reaches it has also reached the changelog.
  *
  * <p>One counter per store and task (the store fills its task's in {@code init}, the processor
- * reads the one of its task): tasks of other threads never split a task's pages. The log does not
- * depend on the count for correctness: a count that changes too often only makes more, smaller
- * pages. The window state does: a change means that every write made before it has reached the
- * changelog (a cache writes all of its store's dirty entries at once, on commit and on eviction).
+ * reads the one of its task). The window state depends on it: a change means that every write made
+ * before it has reached the changelog (a cache writes all of its store's dirty entries at once, on
+ * commit and on eviction).
  */
 final class CacheFlushes {
 

@@ -44,20 +44,22 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * first sight) (or the next free one when a changed configuration made that one taken), so that a
  * record reprocessed after its id was lost in a crash gets the same id again.
  *
- * <p><b>Append</b> is one put and no read (but one per page started, see below). The store is
- * cached (Kafka Streams' record cache): the log keeps the pages it opened in the current
- * GENERATION, (key, bucket) to page key and bytes, and an append writes the page's bytes plus the
- * new entry under the same key; the cache keeps only the last. A generation ends whenever the cache
- * writes anything to the store, which it does before every commit and on eviction ({@link
- * CacheFlushes}): then the open pages are forgotten and the next append to a bucket starts a new
- * page, so a page reaches the changelog once, and one commit interval costs one changelog record
- * per (key, bucket) whatever its entry count. A page also ends at {@value #PAGE_BYTES} bytes, which
- * bounds the copy per append. Without the cache every append makes a page of its own; nothing but
- * the page count depends on the generations. Under at-least-once, starting a page reads its key: a
- * message processed again after a failure would otherwise start the page it started before again
- * and overwrite the entries that page took after it; instead the page is continued. Under
- * exactly-once no message is processed again into a state that holds its page (a failed
- * transaction's writes are not restored), so a page starts without a read.
+ * <p><b>Append</b> writes the entry at the end of its page in memory: no store operation (but a
+ * read per page started under at-least-once, see below). The log keeps the pages appended to since
+ * it last wrote, OPEN pages, by group key and bucket, and writes each once to the store (and so to
+ * the changelog) before every commit: Kafka Streams flushes its stores' caches then, and {@link
+ * CacheFlushes#beforeCommit} passes that to {@link #writeOpenPages}; also whenever they hold more
+ * than {@value #OPEN_BYTES} bytes, and a page at once when it reaches {@value #PAGE_BYTES} bytes.
+ * The next append to a bucket then starts a new page, so a page reaches the changelog once, and one
+ * commit interval costs one changelog record per (key, bucket) whatever its entry count. The store
+ * has no record cache of Kafka's (the open pages are the log's cache); reads and frees see the open
+ * pages as well as the stored ones, and a page freed while open is never written. Under
+ * exactly-once a transaction that fails takes the open pages with it (the task's processor starts
+ * again with a new log). Under at-least-once, starting a page reads its key: a message processed
+ * again after a failure would otherwise start the page it started before again and overwrite the
+ * entries that page took after it; instead the page is continued. Under exactly-once no message is
+ * processed again into a state that holds its page (a failed transaction's writes are not
+ * restored), so a page starts without a read.
  *
  * <p><b>Reads</b> ({@link #entries}) scan the key's pages of the buckets that overlap the range,
  * keep the entries in it, sort them by (event time, topic id, partition, offset) and drop exact

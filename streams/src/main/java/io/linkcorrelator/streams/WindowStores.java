@@ -26,12 +26,13 @@ record WindowStores(String log, String windows) {
   }
 
   /**
-   * Key-value stores of bytes, logged and cached, each cache's writes counted by {@code flushes}
-   * ({@link CacheFlushes}). The log is persistent (RocksDB: it holds every contributor of the open
-   * windows). The window state is in memory: one small entry per open window and a few numbers,
-   * restored from its changelog when a task starts; its cache turns a window opened and closed
-   * within one commit interval into one changelog record at most, and repeated stream-time writes
-   * into one per commit.
+   * Key-value stores of bytes, logged, each behind {@code flushes} ({@link CacheFlushes}). The log
+   * is persistent (RocksDB: it holds every contributor of the open windows) and has no record
+   * cache: it keeps its open pages itself and writes them before every commit ({@link
+   * CacheFlushes#beforeCommit}). The window state is in memory and cached: one small entry per open
+   * window and a few numbers, restored from its changelog when a task starts; its cache turns a
+   * window opened and closed within one commit interval into one changelog record at most, and
+   * repeated stream-time writes into one per commit.
    *
    * <p>Kafka's record cache and its in-memory store copy a range's keys before iterating them, so
    * no range may span the open windows: the close index is kept in memory by {@link OpenWindows};
@@ -41,7 +42,7 @@ record WindowStores(String log, String windows) {
    * records within the time difference plus grace for sliding ones), one kind's few keys ({@link
    * SlowestPartitionTime}, the log's topic ids, {@link StateKeys#refuseEarlierLayout}), and, once
    * per task start, the open windows ({@link OpenWindows}'s index) and the previous layout's close
-   * index. The log's ranges are one key's buckets: what the cache copies there is a few pages.
+   * index. The log's ranges are one key's buckets.
    */
   Set<StoreBuilder<?>> builders(CacheFlushes flushes) {
     return Set.of(
