@@ -16,9 +16,11 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -138,6 +140,14 @@ final class EndToEnd {
 
     double recordsPerSecond() {
       return records * 1e9 / nanos;
+    }
+
+    double cpuMicrosPerRecord() {
+      return cpu.microsPerRecord(records);
+    }
+
+    double runningCpuMicrosPerRecord() {
+      return cpu.runningMicrosPerRecord(records);
     }
 
     double secondHalfRecordsPerSecond() {
@@ -552,24 +562,13 @@ final class EndToEnd {
                     Measured::perWindow, LinkedHashMap::new, Collectors.toList()));
     byCell.forEach(
         (perWindow, rows) -> {
-          double baseline =
+          Optional<Result> baseline =
               rows.stream()
                   .filter(m -> m.side() == Side.BASELINE)
-                  .mapToDouble(m -> m.result().recordsPerSecond())
-                  .findFirst()
-                  .orElse(Double.NaN);
-          double baselineSecondHalf =
-              rows.stream()
-                  .filter(m -> m.side() == Side.BASELINE)
-                  .mapToDouble(m -> m.result().secondHalfRecordsPerSecond())
-                  .findFirst()
-                  .orElse(Double.NaN);
-          JvmCpu baselineCpu =
-              rows.stream()
-                  .filter(m -> m.side() == Side.BASELINE)
-                  .map(m -> m.result().cpu())
-                  .findFirst()
-                  .orElse(new JvmCpu(Double.NaN, Double.NaN));
+                  .map(Measured::result)
+                  .findFirst();
+          ToDoubleFunction<ToDoubleFunction<Result>> ofA =
+              measure -> baseline.map(measure::applyAsDouble).orElse(Double.NaN);
           for (Measured m : rows) {
             Result r = m.result();
             out.printf(
@@ -579,14 +578,15 @@ final class EndToEnd {
                 WINDOWS,
                 m.side().label,
                 r.recordsPerSecond(),
-                r.recordsPerSecond() / baseline,
+                r.recordsPerSecond() / ofA.applyAsDouble(Result::recordsPerSecond),
                 r.secondHalfRecordsPerSecond(),
-                r.secondHalfRecordsPerSecond() / baselineSecondHalf,
-                r.cpu().microsPerRecord(r.records()),
-                r.cpu().runningMicrosPerRecord(r.records()),
-                r.cpu().microsPerRecord(r.records()) / baselineCpu.microsPerRecord(r.records()),
-                r.cpu().runningMicrosPerRecord(r.records())
-                    / baselineCpu.runningMicrosPerRecord(r.records()),
+                r.secondHalfRecordsPerSecond()
+                    / ofA.applyAsDouble(Result::secondHalfRecordsPerSecond),
+                r.cpuMicrosPerRecord(),
+                r.runningCpuMicrosPerRecord(),
+                r.cpuMicrosPerRecord() / ofA.applyAsDouble(Result::cpuMicrosPerRecord),
+                r.runningCpuMicrosPerRecord()
+                    / ofA.applyAsDouble(Result::runningCpuMicrosPerRecord),
                 r.changelogBytesPerContributor(),
                 r.changelogRecordsPerContributor(),
                 m.side() == Side.CORRELATOR
