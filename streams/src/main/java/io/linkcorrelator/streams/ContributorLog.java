@@ -160,7 +160,8 @@ final class ContributorLog {
   }
 
   /**
-   * Appends a contribution of key: one put of its page, no read (but see {@link #start}).
+   * Appends a contribution of key at the end of its open page, in memory: no store operation (but
+   * see {@link #start}).
    *
    * @param streamTime the stream time when it arrived, its own event time included: a window that
    *     had closed by then does not hold it ({@link WindowRule#contributors})

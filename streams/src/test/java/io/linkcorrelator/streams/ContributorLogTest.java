@@ -22,10 +22,10 @@ import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contributor log's pages on a real in-memory store, its generations driven by hand (the record
- * cache's writes, which {@link CacheFlushes} counts in a running application): what is appended is
- * read back in order, once per message, whatever the pages; {@code any} answers as a list of every
- * entry would.
+ * The contributor log's pages on a real in-memory store, its writes before commits driven by hand
+ * ({@link ContributorLog#writeOpenPages}, which {@link CacheFlushes#beforeCommit} has run in a
+ * running application): what is appended is read back in order, once per message, whatever the
+ * pages; {@code any} answers as a list of every entry would.
  */
 class ContributorLogTest {
 
