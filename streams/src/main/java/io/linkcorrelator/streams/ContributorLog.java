@@ -295,7 +295,7 @@ final class ContributorLog {
       }
     }
     for (Page page : opened) {
-      PageReader reader = new PageReader(new KeyValue<>(page.key, page.value()));
+      PageReader reader = new PageReader(page);
       if (reader.overlaps(from, to)) {
         entries.addPage(reader, from, to, holds);
       }
@@ -309,8 +309,9 @@ final class ContributorLog {
     if (from > to) {
       return false;
     }
-    for (Page page : openPages(key, from, to)) {
-      if (any(new PageReader(new KeyValue<>(page.key, page.value())), from, to)) {
+    List<Page> opened = open.getOrDefault(Bytes.wrap(key), List.of());
+    for (Page page : opened) { // no list of them: per record on the sliding rule's path
+      if (inBuckets(page, from, to) && any(new PageReader(page), from, to)) {
         return true;
       }
     }
@@ -345,15 +346,18 @@ final class ContributorLog {
     if (pages == null) {
       return List.of();
     }
-    long first = bucketOf(from);
-    long last = bucketOf(to);
     List<Page> overlapping = new ArrayList<>(pages.size());
     for (Page page : pages) {
-      if (page.bucket >= first && page.bucket <= last) {
+      if (inBuckets(page, from, to)) {
         overlapping.add(page);
       }
     }
     return overlapping;
+  }
+
+  /** Whether page's bucket overlaps [from, to]. */
+  private boolean inBuckets(Page page, long from, long to) {
+    return page.bucket >= bucketOf(from) && page.bucket <= bucketOf(to);
   }
 
   private static boolean isOpen(List<Page> opened, Bytes pageKey) {
@@ -398,9 +402,7 @@ final class ContributorLog {
         open.remove(Bytes.wrap(key));
       }
     }
-    // One pass, then the deletes (a store may not be written while it is iterated). Not in batches
-    // of fresh ranges: over the cached log each range copies the cache's keys in it first, so
-    // batches would copy a large window's pages once per batch.
+    // One pass, then the deletes (a store may not be written while it is iterated).
     List<Bytes> free = new ArrayList<>();
     try (KeyValueIterator<Bytes, byte[]> pages = store.range(first, last)) {
       pages.forEachRemaining(page -> free.add(page.key));
@@ -558,6 +560,19 @@ final class ContributorLog {
     private int restLength;
     private long arrivalLag;
     private boolean atHorizon;
+
+    /**
+     * Reads an open page in place: its entries' bytes as they are (later appends only add bytes
+     * after them), its header from its fields; no copy.
+     */
+    private PageReader(Page page) {
+      this.value = page.entries;
+      this.bucket = page.bucket;
+      this.in = ByteBuffer.wrap(page.entries, 0, page.length);
+      this.count = page.count;
+      this.min = bucket + page.min;
+      this.max = bucket + page.max;
+    }
 
     private PageReader(KeyValue<Bytes, byte[]> page) {
       this.value = page.value;
